@@ -1,0 +1,71 @@
+"""bonemets: a shared decision-making guide for people whose cancer has spread to their bones.
+
+Run:  flask --app app run        Production:  gunicorn -w 4 'app:create_app()'
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from flask import Flask
+
+from bonemets.rules import RuleBookError, load_rulebook
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class ConfigError(RuntimeError):
+    """The app cannot start with this configuration."""
+
+
+def _cli_task() -> bool:
+    """True under the ``flask`` command for a task that serves no requests (``flask rules check``)."""
+    import click
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return False
+    args = list(getattr(ctx, "protected_args", []) or []) + list(ctx.args or [])
+    return bool(args) and args[0] not in ("run",)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        RULES_DIR=os.path.join(HERE, "rules"),
+        MAX_CONTENT_LENGTH=64 * 1024,           # answers are small; refuse anything large
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        WTF_CSRF_TIME_LIMIT=6 * 3600,           # a long appointment-prep session is fine
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SECRET_KEY=os.environ.get("SECRET_KEY"),
+    )
+    if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+    if test_config:
+        app.config.update(test_config)
+
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing or os.environ.get("FLASK_DEBUG") == "1" or _cli_task():
+            app.config["SECRET_KEY"] = os.urandom(32)
+        else:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
+                "string (for example: export SECRET_KEY=$(python -c 'import secrets; "
+                "print(secrets.token_hex(32))')). The app refuses to start without one outside "
+                "debug or testing.")
+
+    # The rule book is read and checked once; a broken rule book stops the app from starting.
+    rulebook = load_rulebook(app.config["RULES_DIR"])
+
+    from bonemets import cli, security, web
+    web.init_app(app, rulebook)
+    security.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+if __name__ == "__main__":  # pragma: no cover - convenience for `python app.py`
+    try:
+        create_app().run()
+    except (RuleBookError, ConfigError) as exc:
+        sys.exit(f"bonemets cannot start: {exc}")

@@ -1,0 +1,142 @@
+"""``flask --app app rules ...``: check, explain and measure the rule book from a terminal."""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import sys
+
+import click
+import yaml
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from .rules import GROUPS, RuleBookError, load_rulebook
+
+rules_cli = AppGroup("rules", help="Check, explain and measure the rule book.")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_SCENARIOS = os.path.join(os.path.dirname(HERE), "tests", "scenarios")
+
+
+def load_scenarios(folder: str) -> list:
+    """Every scenario in every YAML file of a folder, each tagged with its file name."""
+    out = []
+    for name in sorted(os.listdir(folder)):
+        if name.endswith((".yaml", ".yml")):
+            with open(os.path.join(folder, name), encoding="utf-8") as fh:
+                for case in yaml.safe_load(fh) or []:
+                    case["file"] = name
+                    out.append(case)
+    return out
+
+
+def coverage_report(rb, scenarios: list) -> dict:
+    """Which rules fire in at least one scenario, and which groups each option reaches."""
+    fired, placed = set(), {oid: set() for oid in rb.options}
+    for case in scenarios:
+        answers, errors = rb.validate_answers(case.get("answers") or {})
+        if errors:
+            raise click.ClickException(f"scenario '{case.get('name')}' has bad answers: {errors}")
+        plan = rb.plan(answers)
+        for o in plan.options:
+            placed[o.id].add(o.group)
+            fired.update(r.rule for r in o.reasons)
+            for c in o.cautions:
+                fired.update(c["rules"])
+        for f in plan.red_flags:
+            fired.update(r.rule for r in f.reasons)
+        fired.update(q["rule"] for q in plan.questions)
+    all_ids = [r.id for r in rb.all_rules()]
+    return {
+        "rules": len(all_ids),
+        "fired": [i for i in all_ids if i in fired],
+        "not_fired": [i for i in all_ids if i not in fired],
+        "groups": placed,
+    }
+
+
+@rules_cli.command("check")
+def check():
+    """Validate the rule book; exit 1 naming the file and rule id on any problem."""
+    try:
+        rb = load_rulebook(current_app.config["RULES_DIR"])
+    except RuleBookError as exc:
+        click.echo(f"FAIL {exc}", err=True)
+        sys.exit(1)
+    rules = list(rb.all_rules())
+    click.echo(f"OK rule book {rb.version} (reviewed {rb.reviewed}): {len(rb.options)} options, "
+               f"{len(rules)} rules, {len(rb.sources)} sources, files: {', '.join(rb.files)}")
+    stale = rb.stale_rules(_dt.date.today())
+    for r in stale:
+        click.echo(f"WARNING {r.file}, rule '{r.id}': last reviewed {r.reviewed}, older than "
+                   f"{rb.meta['review_interval_days']} days", err=True)
+
+
+@rules_cli.command("explain")
+@click.argument("answers_json")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+def explain(answers_json, as_json):
+    """Print the plan for ANSWERS_JSON with the rule trace."""
+    rb = current_app.extensions["bonemets"]
+    try:
+        data = json.loads(answers_json)
+    except ValueError as exc:
+        raise click.ClickException(f"not valid JSON: {exc}")
+    answers, errors = rb.validate_answers(data)
+    if errors:
+        for k, v in errors.items():
+            click.echo(f"ERROR {k}: {v}", err=True)
+        sys.exit(1)
+    plan = rb.plan(answers)
+    if as_json:
+        click.echo(json.dumps(plan.to_dict(), indent=2))
+        return
+    click.echo(plan.caveat)
+    click.echo(f"Rule book {plan.rules_version}, reviewed {plan.reviewed}\n")
+    for f in plan.red_flags:
+        click.echo(f"RED FLAG [{f.urgency}] {f.id}: {f.title}")
+        for r in f.reasons:
+            click.echo(f"    <- {r.rule} because {', '.join(r.because)}")
+    for group in GROUPS:
+        opts = plan.by_group(group)
+        if not opts:
+            continue
+        click.echo(f"\n{group.upper()}")
+        for o in opts:
+            click.echo(f"  {o.id}")
+            for r in o.reasons:
+                click.echo(f"    {r.group:<8} {r.rule}  because {', '.join(r.because) or 'always'}"
+                           f"  [{', '.join(r.sources)}]")
+            for c in o.cautions:
+                click.echo(f"    caution {c['id']} <- {', '.join(c['rules'])}")
+    if plan.questions:
+        click.echo("\nQUESTIONS")
+        for q in plan.questions:
+            click.echo(f"  - {q['text']}  ({q['rule']})")
+
+
+@rules_cli.command("coverage")
+@click.option("--scenarios", default=DEFAULT_SCENARIOS, show_default=True,
+              help="Folder of scenario YAML files.")
+def coverage(scenarios):
+    """Run every scenario; list rules none fires and groups no scenario reaches per option."""
+    rb = current_app.extensions["bonemets"]
+    cases = load_scenarios(scenarios)
+    rep = coverage_report(rb, cases)
+    pct = 100.0 * len(rep["fired"]) / rep["rules"]
+    click.echo(f"{len(cases)} scenarios; {len(rep['fired'])} of {rep['rules']} rules fired ({pct:.0f}%)")
+    for rid in rep["not_fired"]:
+        r = rb.rules_by_id[rid]
+        click.echo(f"  NOT FIRED {r.file}: {rid}")
+    click.echo("\nGroups reached by each option (no scenario places it in the others):")
+    for oid, groups in rep["groups"].items():
+        missing = [g for g in GROUPS if g not in groups]
+        click.echo(f"  {oid:<27} reached: {', '.join(g for g in GROUPS if g in groups):<35}"
+                   f" never: {', '.join(missing) or '-'}")
+    if rep["not_fired"]:
+        sys.exit(1)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(rules_cli)

@@ -1,0 +1,775 @@
+"""The rule book: load and validate the clinical content in ``rules/``, and turn answers into a Plan.
+
+Pure by design: no Flask, and no I/O after :func:`load_rulebook`. ``RuleBook.plan(answers)`` is a
+pure function of the answers and the (immutable) rule book.
+
+Rule conditions are data, never code. A rule's ``when`` is a mapping ``field -> matcher`` and the
+rule matches when every matcher holds. A matcher is one of:
+
+* a value, or a list of values: the answer is (or, for a tick-all question, includes) any of them;
+* a mapping with one or more of these keys, all of which must hold:
+  ``any: [..]`` (as above), ``none: [..]`` (the answer includes none of them; an unanswered
+  question includes none), ``all: [..]`` (tick-all questions: includes every one),
+  ``known: true|false`` (answered with something other than "I don't know"),
+  ``min: n`` / ``max: n`` (number questions: answered and within the bound).
+
+"I don't know" is never written as a value in a condition: use ``known: false``, which also
+matches an unanswered question.
+
+Precedence: when several rules place the same option, the group listed first in
+``meta.yaml``'s ``precedence`` wins (unlikely > discuss > consider). An option no rule touches is
+``other``. Every matching reason is kept, so a person sees why an option might fit and why not.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+__all__ = [
+    "RuleBookError", "RuleBook", "Plan", "load_rulebook", "GROUPS", "URGENCIES",
+    "UNKNOWN", "OPTION_FIELDS",
+]
+
+GROUPS = ("discuss", "consider", "unlikely", "other")
+RULE_GROUPS = ("discuss", "consider", "unlikely")
+URGENCIES = ("emergency", "today", "soon")
+UNKNOWN = "unknown"
+
+# Every catalog entry has every one of these, filled in (IPDAS: same depth for every option).
+OPTION_FIELDS = {
+    "name": str, "also_called": str, "what_it_is": str, "how_given": str, "how_soon": str,
+    "visits": str, "benefits": list, "downsides": list, "daily_life": str, "questions": list,
+    "priorities": dict, "sources": list, "reviewed": _dt.date,
+}
+# The grid rows shown side by side (summary and results page), in order.
+GRID_ROWS = (
+    ("what_it_is", "What is it?"),
+    ("how_given", "How is it given?"),
+    ("how_soon", "How soon might it help?"),
+    ("visits", "Visits and hospital stays"),
+    ("downsides", "Main downsides"),
+    ("daily_life", "What daily life is like"),
+)
+
+
+class RuleBookError(Exception):
+    """A problem in the rule book, naming the file and (where there is one) the rule id."""
+
+    def __init__(self, file: str, rule_id: str | None, message: str):
+        self.file, self.rule_id, self.message = file, rule_id, message
+        where = f"{file}" + (f", rule '{rule_id}'" if rule_id else "")
+        super().__init__(f"{where}: {message}")
+
+
+# --------------------------------------------------------------------------------------------
+# Questionnaire vocabulary
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: str                      # one | many | number
+    label: str
+    hint: str
+    summary_label: str
+    choices: tuple                 # ((value, label), ...) in display order
+    only_if: Mapping[str, tuple]
+    exclusive: frozenset
+    min: int | None = None
+    max: int | None = None
+
+    @property
+    def values(self) -> tuple:
+        return tuple(v for v, _ in self.choices)
+
+    def label_for(self, value: str) -> str:
+        return dict(self.choices).get(value, value)
+
+    def applies(self, answers: Mapping[str, Any]) -> bool:
+        """True when the question applies (follow-up questions only apply after some answers)."""
+        for other, allowed in self.only_if.items():
+            if answers.get(other) not in allowed:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    intro: str
+    fields: tuple
+
+
+# --------------------------------------------------------------------------------------------
+# Conditions
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Matcher:
+    field: str
+    any: frozenset | None = None
+    none: frozenset | None = None
+    all: frozenset | None = None
+    known: bool | None = None
+    min: int | None = None
+    max: int | None = None
+
+    def describe(self, fields: Mapping[str, Field]) -> str:
+        """The condition in plain words, for /rules."""
+        f = fields[self.field]
+        q = f.summary_label
+        parts = []
+        if self.any is not None:
+            names = _labels(f, self.any)
+            parts.append(f"{q} is {names}" if f.kind == "one" else f"{q} includes {names}")
+        if self.all is not None:
+            parts.append(f"{q} includes all of {_labels(f, self.all, 'and')}")
+        if self.none is not None:
+            parts.append(f"{q} is not {_labels(f, self.none)}" if f.kind == "one"
+                         else f"{q} does not include {_labels(f, self.none)}")
+        if self.known is True:
+            parts.append(f"{q} is known")
+        if self.known is False:
+            parts.append(f"{q} is not known or not answered")
+        if self.min is not None and self.max is not None:
+            parts.append(f"{q} is from {self.min} to {self.max}")
+        elif self.min is not None:
+            parts.append(f"{q} is {self.min} or more")
+        elif self.max is not None:
+            parts.append(f"{q} is {self.max} or less")
+        return " and ".join(parts)
+
+
+def _labels(f: Field, values: Iterable[str], joiner: str = "or") -> str:
+    ordered = [f'"{f.label_for(v)}"' for v in f.values if v in values]
+    if len(ordered) <= 1:
+        return "".join(ordered)
+    return ", ".join(ordered[:-1]) + f" {joiner} " + ordered[-1]
+
+
+@dataclass(frozen=True)
+class Condition:
+    matchers: tuple  # of Matcher
+
+    def matches(self, norm: Mapping[str, Any]) -> bool:
+        for m in self.matchers:
+            v = norm[m.field]
+            if isinstance(v, frozenset):
+                if m.any is not None and not (v & m.any):
+                    return False
+                if m.none is not None and (v & m.none):
+                    return False
+                if m.all is not None and not (m.all <= v):
+                    return False
+                if m.known is not None and m.known != bool(v - _UNKNOWN_SET):
+                    return False
+            else:  # number (int or None)
+                if m.known is not None and m.known != (v is not None):
+                    return False
+                if m.min is not None and (v is None or v < m.min):
+                    return False
+                if m.max is not None and (v is None or v > m.max):
+                    return False
+        return True
+
+    def describe(self, fields: Mapping[str, Field]) -> str:
+        if not self.matchers:
+            return "Always (for everyone)"
+        return "If " + ", and ".join(m.describe(fields) for m in self.matchers)
+
+    @property
+    def fields(self) -> tuple:
+        return tuple(m.field for m in self.matchers)
+
+
+_UNKNOWN_SET = frozenset({UNKNOWN})
+
+
+# --------------------------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    """Any rule: placement (options+group), red flag (flag), caution (caution+options) or question."""
+    id: str
+    kind: str                       # placement | red_flag | caution | question
+    file: str
+    when: Condition
+    text: str
+    sources: tuple
+    reviewed: _dt.date
+    options: tuple = ()
+    group: str | None = None
+    flag: str | None = None
+    caution: str | None = None
+
+
+@dataclass
+class Reason:
+    rule: str
+    group: str | None
+    because: list
+    text: str
+    sources: list
+
+    def to_dict(self) -> dict:
+        d = {"rule": self.rule, "because": self.because, "text": self.text, "sources": self.sources}
+        if self.group:
+            d["group"] = self.group
+        return d
+
+
+@dataclass
+class OptionResult:
+    id: str
+    name: str
+    group: str
+    reasons: list
+    cautions: list  # of dicts {id, title, text, rules, sources}
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "name": self.name, "group": self.group,
+            "reasons": [r.to_dict() for r in self.reasons],
+            "cautions": [{"id": c["id"], "title": c["title"], "text": c["text"],
+                          "rules": c["rules"], "sources": c["sources"]} for c in self.cautions],
+        }
+
+
+@dataclass
+class RedFlagResult:
+    id: str
+    urgency: str
+    title: str
+    action: str
+    sources: list
+    reasons: list
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "urgency": self.urgency, "title": self.title,
+                "action": self.action, "sources": self.sources,
+                "reasons": [r.to_dict() for r in self.reasons]}
+
+
+@dataclass
+class Plan:
+    caveat: str
+    rules_version: str
+    reviewed: str
+    answers: dict
+    red_flags: list
+    options: list
+    questions: list     # of dicts {text, rule, because, sources}
+    sources: dict
+
+    def by_group(self, group: str) -> list:
+        return [o for o in self.options if o.group == group]
+
+    def option(self, option_id: str) -> OptionResult:
+        for o in self.options:
+            if o.id == option_id:
+                return o
+        raise KeyError(option_id)
+
+    @property
+    def has_emergency(self) -> bool:
+        return any(f.urgency == "emergency" for f in self.red_flags)
+
+    def to_dict(self) -> dict:
+        return {
+            "caveat": self.caveat,
+            "rules_version": self.rules_version,
+            "reviewed": self.reviewed,
+            "answers": self.answers,
+            "red_flags": [f.to_dict() for f in self.red_flags],
+            "options": [o.to_dict() for o in self.options],
+            "questions": [dict(q) for q in self.questions],
+            "sources": self.sources,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# The rule book
+# --------------------------------------------------------------------------------------------
+class RuleBook:
+    """The whole validated rule book. Build it with :func:`load_rulebook`."""
+
+    def __init__(self, *, meta, sections, fields, options, sources, placement, flags,
+                 flag_rules, cautions, caution_rules, question_rules, files):
+        self.meta = meta
+        self.version = str(meta["version"])
+        self.reviewed = meta["reviewed"]
+        self.caveat = " ".join(str(meta["caveat"]).split())
+        self.precedence = tuple(meta["precedence"])
+        self.sections = sections
+        self.fields = fields
+        self.options = options            # id -> dict (catalog entry), catalog order
+        self.sources = sources            # key -> dict
+        self.placement = placement        # tuple of Rule
+        self.flags = flags                # id -> dict
+        self.flag_rules = flag_rules
+        self.cautions = cautions          # id -> dict
+        self.caution_rules = caution_rules
+        self.question_rules = question_rules
+        self.files = files                # the files read, relative names
+        self.rules_by_id = {r.id: r for r in self.all_rules()}
+        self._rank = {g: i for i, g in enumerate(self.precedence)}
+        self._option_order = {oid: i for i, oid in enumerate(options)}
+        self._group_order = {g: i for i, g in enumerate(GROUPS)}
+        self._urgency_order = {u: i for i, u in enumerate(URGENCIES)}
+
+    # -- introspection -------------------------------------------------------------------
+    def all_rules(self):
+        yield from self.placement
+        yield from self.flag_rules
+        yield from self.caution_rules
+        yield from self.question_rules
+
+    def rules_for_option(self, option_id: str) -> list:
+        return [r for r in self.placement if option_id in r.options]
+
+    def stale_rules(self, today: _dt.date) -> list:
+        """Rules whose reviewed date is older than the review interval."""
+        limit = _dt.timedelta(days=int(self.meta["review_interval_days"]))
+        return [r for r in self.all_rules() if today - r.reviewed > limit]
+
+    # -- answers -------------------------------------------------------------------------
+    def validate_answers(self, data: Any) -> tuple[dict, dict]:
+        """Check raw answers (e.g. parsed JSON). Returns (clean answers, errors by field).
+
+        Missing, ``None`` or empty answers are left out (they mean "not answered"). A tick-all
+        answer may be a list or a single value. "None" or "I don't know" ticked together with
+        other answers is dropped in favour of the others.
+        """
+        if not isinstance(data, Mapping):
+            return {}, {"_body": "Send the answers as a JSON object, such as {\"primary_cancer\": \"breast\"}."}
+        clean: dict = {}
+        errors: dict = {}
+        for name, value in data.items():
+            f = self.fields.get(name) if isinstance(name, str) else None
+            if f is None:
+                errors[str(name)] = "This is not a question we ask. Check the spelling of the field name."
+                continue
+            if value is None or value == "" or value == []:
+                continue
+            if f.kind == "number":
+                if isinstance(value, bool) or not isinstance(value, (int, str)):
+                    errors[name] = f"Enter a whole number from {f.min} to {f.max}."
+                    continue
+                if isinstance(value, str):
+                    s = value.strip()
+                    if not s:
+                        continue
+                    if not (s.isdigit() or (s[0] == "-" and s[1:].isdigit())) or len(s) > 6:
+                        errors[name] = f"Enter a whole number from {f.min} to {f.max}."
+                        continue
+                    value = int(s)
+                if not (f.min <= value <= f.max):
+                    errors[name] = f"Enter a whole number from {f.min} to {f.max}."
+                    continue
+                clean[name] = value
+            elif f.kind == "one":
+                if not isinstance(value, str):
+                    errors[name] = "Choose one answer, not a list." if isinstance(value, list) \
+                        else "Choose one of the answers given."
+                    continue
+                if value not in f.values:
+                    errors[name] = f"'{value[:40]}' is not one of the answers. Choose one of: {', '.join(f.values)}."
+                    continue
+                clean[name] = value
+            else:  # many
+                items = [value] if isinstance(value, str) else value
+                if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+                    errors[name] = "Send a list of answers."
+                    continue
+                bad = [i for i in items if i not in f.values]
+                if bad:
+                    errors[name] = f"'{bad[0][:40]}' is not one of the answers. Choose from: {', '.join(f.values)}."
+                    continue
+                chosen = [v for v in f.values if v in items]  # de-duplicate, form order
+                real = [v for v in chosen if v not in f.exclusive]
+                clean[name] = real if real else chosen
+        return clean, errors
+
+    def _normalise(self, answers: Mapping[str, Any]) -> dict:
+        norm = {}
+        for name, f in self.fields.items():
+            v = answers.get(name)
+            if f.kind == "number":
+                norm[name] = v if isinstance(v, int) and not isinstance(v, bool) else None
+            elif f.kind == "one":
+                if v is None or v == "":
+                    norm[name] = _UNKNOWN_SET if UNKNOWN in f.values else frozenset()
+                else:
+                    norm[name] = frozenset((v,))
+            else:
+                norm[name] = frozenset(v if isinstance(v, (list, tuple)) else ([v] if v else []))
+        return norm
+
+    def _because(self, rule: Rule, answers: Mapping[str, Any]) -> list:
+        out = []
+        for m in rule.when.matchers:
+            v = answers.get(m.field)
+            if v is None or v == [] or v == "":
+                out.append(f"{m.field}=not answered")
+            elif isinstance(v, list):
+                out.append(f"{m.field}=" + ",".join(v))
+            else:
+                out.append(f"{m.field}={v}")
+        return out
+
+    # -- the plan ------------------------------------------------------------------------
+    def plan(self, answers: Mapping[str, Any]) -> Plan:
+        """Turn (validated) answers into a Plan. Pure: same answers, same plan."""
+        norm = self._normalise(answers)
+        used_sources: set = set()
+
+        # Options: every catalog option exactly once.
+        reasons: dict = {oid: [] for oid in self.options}
+        for rule in self.placement:
+            if rule.when.matches(norm):
+                r = Reason(rule.id, rule.group, self._because(rule, answers), rule.text,
+                           list(rule.sources))
+                used_sources.update(rule.sources)
+                for oid in rule.options:
+                    reasons[oid].append(r)
+        cautions: dict = {oid: {} for oid in self.options}
+        for rule in self.caution_rules:
+            if rule.when.matches(norm):
+                used_sources.update(rule.sources)
+                for oid in rule.options:
+                    c = cautions[oid].get(rule.caution)
+                    if c is None:
+                        cautions[oid][rule.caution] = {
+                            "id": rule.caution, "title": self.cautions[rule.caution]["title"],
+                            "text": rule.text, "rules": [rule.id], "sources": list(rule.sources)}
+                    else:
+                        c["text"] += " " + rule.text
+                        c["rules"].append(rule.id)
+                        c["sources"] += [s for s in rule.sources if s not in c["sources"]]
+        rank = self._rank
+        options = []
+        for oid, entry in self.options.items():
+            rs = reasons[oid]
+            if rs:
+                rs.sort(key=lambda r: rank[r.group])
+                group = rs[0].group
+            else:
+                group = "other"
+            options.append(OptionResult(oid, entry["name"], group, rs,
+                                        list(cautions[oid].values())))
+        go, oo = self._group_order, self._option_order
+        options.sort(key=lambda o: (go[o.group], oo[o.id]))
+
+        # Red flags, most urgent first, one entry per flag with every reason.
+        flags: dict = {}
+        for rule in self.flag_rules:
+            if rule.when.matches(norm):
+                d = self.flags[rule.flag]
+                fr = flags.get(rule.flag)
+                if fr is None:
+                    fr = flags[rule.flag] = RedFlagResult(rule.flag, d["urgency"], d["title"],
+                                                          d["action"], list(d["sources"]), [])
+                    used_sources.update(d["sources"])
+                fr.reasons.append(Reason(rule.id, None, self._because(rule, answers),
+                                         rule.text, list(rule.sources)))
+                used_sources.update(rule.sources)
+        red_flags = sorted(flags.values(), key=lambda f: self._urgency_order[f.urgency])
+
+        # Questions to ask, without repeats.
+        questions, seen = [], set()
+        for rule in self.question_rules:
+            if rule.text not in seen and rule.when.matches(norm):
+                seen.add(rule.text)
+                questions.append({"text": rule.text, "rule": rule.id,
+                                  "because": self._because(rule, answers),
+                                  "sources": list(rule.sources)})
+                used_sources.update(rule.sources)
+
+        return Plan(
+            caveat=self.caveat, rules_version=self.version, reviewed=self.reviewed.isoformat(),
+            answers={k: (list(v) if isinstance(v, list) else v) for k, v in answers.items()},
+            red_flags=red_flags, options=options, questions=questions,
+            sources={k: self.sources[k] for k in self.sources if k in used_sources},
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and validation
+# --------------------------------------------------------------------------------------------
+def _read_yaml(path: str, rel: str):
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        raise RuleBookError(rel, None, f"is not valid YAML: {exc}") from None
+    except OSError as exc:
+        raise RuleBookError(rel, None, f"cannot be read: {exc.strerror}") from None
+
+
+def _expect(cond: bool, rel: str, rule_id: str | None, message: str):
+    if not cond:
+        raise RuleBookError(rel, rule_id, message)
+
+
+def _as_date(value, rel, rule_id):
+    _expect(isinstance(value, _dt.date), rel, rule_id,
+            "needs a 'reviewed' date written as YYYY-MM-DD")
+    return value
+
+
+def _sources(value, known, rel, rule_id):
+    _expect(isinstance(value, list) and value, rel, rule_id, "needs at least one source key in 'sources'")
+    for key in value:
+        _expect(key in known, rel, rule_id, f"cites unknown source '{key}' (not in sources.yaml)")
+    return tuple(value)
+
+
+def _load_fields(data, rel):
+    _expect(isinstance(data, dict) and isinstance(data.get("fields"), dict)
+            and isinstance(data.get("sections"), list), rel, None,
+            "needs 'sections' (a list) and 'fields' (a mapping)")
+    fields = {}
+    for name, spec in data["fields"].items():
+        _expect(isinstance(spec, dict), rel, name, "each field must be a mapping")
+        kind = spec.get("kind")
+        _expect(kind in ("one", "many", "number"), rel, name, "kind must be one, many or number")
+        choices = spec.get("choices") or {}
+        if kind == "number":
+            _expect(isinstance(spec.get("min"), int) and isinstance(spec.get("max"), int),
+                    rel, name, "a number field needs integer 'min' and 'max'")
+        else:
+            _expect(isinstance(choices, dict) and choices, rel, name, "needs 'choices'")
+        fields[name] = Field(
+            name=name, kind=kind, label=str(spec.get("label", "")), hint=str(spec.get("hint", "")),
+            summary_label=str(spec.get("summary_label", spec.get("label", name))),
+            choices=tuple((str(k), str(v)) for k, v in choices.items()),
+            only_if={k: tuple(v) for k, v in (spec.get("only_if") or {}).items()},
+            exclusive=frozenset(spec.get("exclusive") or ()),
+            min=spec.get("min"), max=spec.get("max"),
+        )
+        _expect(fields[name].label, rel, name, "needs a 'label'")
+    sections, placed = [], []
+    for s in data["sections"]:
+        for fname in s.get("fields", []):
+            _expect(fname in fields, rel, s.get("id"), f"section names unknown field '{fname}'")
+        placed += s.get("fields", [])
+        sections.append(Section(s["id"], s["title"], s.get("intro", ""), tuple(s["fields"])))
+    missing = set(fields) - set(placed)
+    _expect(not missing, rel, None, f"fields not placed in any section: {sorted(missing)}")
+    return tuple(sections), fields
+
+
+_MATCHER_KEYS = {"any", "none", "all", "known", "min", "max"}
+
+
+def _compile_when(when, fields, rel, rule_id) -> Condition:
+    _expect(isinstance(when, dict), rel, rule_id, "'when' must be a mapping of question -> answer(s)")
+    matchers = []
+    for fname, spec in when.items():
+        f = fields.get(fname)
+        _expect(f is not None, rel, rule_id, f"'when' names unknown field '{fname}'")
+        if not isinstance(spec, dict):
+            spec = {"any": spec}
+        extra = set(spec) - _MATCHER_KEYS
+        _expect(not extra, rel, rule_id, f"'{fname}' has unknown condition keys {sorted(extra)}")
+        kw: dict = {}
+        for key in ("any", "none", "all"):
+            if key not in spec:
+                continue
+            vals = spec[key]
+            vals = list(vals) if isinstance(vals, list) else [vals]
+            _expect(vals, rel, rule_id, f"'{fname}: {key}' needs at least one value")
+            _expect(f.kind != "number", rel, rule_id, f"'{fname}' is a number: use min/max")
+            _expect(key != "all" or f.kind == "many", rel, rule_id,
+                    f"'all' only works for tick-all questions, not '{fname}'")
+            for v in vals:
+                _expect(not isinstance(v, bool), rel, rule_id,
+                        f"'{fname}': write \"yes\" and \"no\" in quotes (YAML reads bare yes/no as true/false)")
+                _expect(v in f.values, rel, rule_id, f"'{fname}' has no value '{v}'")
+                _expect(v != UNKNOWN, rel, rule_id,
+                        f"'{fname}': write 'known: false' instead of the value 'unknown'")
+            kw[key] = frozenset(vals)
+        if "known" in spec:
+            _expect(isinstance(spec["known"], bool), rel, rule_id, f"'{fname}: known' must be true or false")
+            kw["known"] = spec["known"]
+        for key in ("min", "max"):
+            if key in spec:
+                _expect(f.kind == "number", rel, rule_id, f"'{key}' only works for number questions")
+                _expect(isinstance(spec[key], int), rel, rule_id, f"'{fname}: {key}' must be a whole number")
+                kw[key] = spec[key]
+        _expect(kw, rel, rule_id, f"'{fname}' has an empty condition")
+        matchers.append(Matcher(fname, **kw))
+    return Condition(tuple(matchers))
+
+
+def _check_keys(item, required, optional, rel, rule_id):
+    missing = [k for k in required if k not in item]
+    _expect(not missing, rel, rule_id, f"is missing {', '.join(repr(m) for m in missing)}")
+    extra = set(item) - set(required) - set(optional)
+    _expect(not extra, rel, rule_id, f"has unknown keys {sorted(extra)}")
+
+
+def _text(item, key, rel, rule_id):
+    v = item.get(key)
+    _expect(isinstance(v, str) and v.strip(), rel, rule_id, f"needs a plain-language '{key}'")
+    return " ".join(v.split())
+
+
+def load_rulebook(root: str) -> RuleBook:
+    """Read and validate every file under ``root`` (the ``rules/`` folder). Raises RuleBookError."""
+    def path(rel):
+        return os.path.join(root, rel)
+
+    files = []
+
+    def read(rel):
+        files.append(rel)
+        return _read_yaml(path(rel), rel)
+
+    meta = read("meta.yaml")
+    _expect(isinstance(meta, dict), "meta.yaml", None, "must be a mapping")
+    for key in ("version", "reviewed", "review_interval_days", "caveat", "precedence", "groups", "urgency"):
+        _expect(key in meta, "meta.yaml", None, f"is missing '{key}'")
+    _as_date(meta["reviewed"], "meta.yaml", None)
+    _expect(sorted(meta["precedence"]) == sorted(RULE_GROUPS), "meta.yaml", None,
+            f"precedence must list {list(RULE_GROUPS)}")
+
+    sources = read("sources.yaml")
+    _expect(isinstance(sources, dict) and sources, "sources.yaml", None, "must map keys to sources")
+    for key, s in sources.items():
+        _expect(isinstance(s, dict), "sources.yaml", key, "each source must be a mapping")
+        for k in ("org", "title", "url"):
+            _expect(isinstance(s.get(k), str) and s[k].strip(), "sources.yaml", key, f"needs '{k}'")
+        _expect(s.get("year") is None or isinstance(s.get("year"), int), "sources.yaml", key,
+                "year must be a whole number or null")
+    sources = {k: {"title": v["title"], "org": v["org"], "year": v.get("year"), "url": v["url"],
+                   "secondary": bool(v.get("secondary", False))} for k, v in sources.items()}
+
+    sections, fields = _load_fields(read("questionnaire.yaml"), "questionnaire.yaml")
+
+    # Catalog
+    rel = "options.yaml"
+    catalog = read(rel)
+    _expect(isinstance(catalog, list) and catalog, rel, None, "must be a list of options")
+    options: dict = {}
+    priority_values = set(fields["priorities"].values) if "priorities" in fields else set()
+    for entry in catalog:
+        _expect(isinstance(entry, dict) and isinstance(entry.get("id"), str), rel, None,
+                "each option needs an 'id'")
+        oid = entry["id"]
+        _expect(oid not in options, rel, oid, "is listed twice")
+        _check_keys(entry, ["id", *OPTION_FIELDS], [], rel, oid)
+        for key, typ in OPTION_FIELDS.items():
+            v = entry[key]
+            _expect(isinstance(v, typ) and (v or typ is _dt.date), rel, oid,
+                    f"'{key}' must be a non-empty {typ.__name__}")
+            if typ is list and key != "sources":
+                _expect(all(isinstance(i, str) and i.strip() for i in v), rel, oid,
+                        f"'{key}' must be a list of sentences")
+        for p in entry["priorities"]:
+            _expect(p in priority_values, rel, oid, f"'priorities' names unknown value '{p}'")
+        _sources(entry["sources"], sources, rel, oid)
+        options[oid] = dict(entry)
+
+    ids: set = set()
+
+    def new_id(item, rel):
+        rid = item.get("id") if isinstance(item, dict) else None
+        _expect(isinstance(rid, str) and rid.strip(), rel, None, "every rule needs an 'id'")
+        _expect(rid not in ids, rel, rid, "duplicate rule id (ids must be unique in the rule book)")
+        ids.add(rid)
+        return rid
+
+    # Placement rules
+    placement = []
+    pdir = path("placement")
+    names = sorted(n for n in os.listdir(pdir) if n.endswith((".yaml", ".yml"))) if os.path.isdir(pdir) else []
+    _expect(names, "placement/", None, "holds no rule files")
+    for name in names:
+        rel = f"placement/{name}"
+        items = read(rel)
+        _expect(isinstance(items, list), rel, None, "must be a list of rules")
+        for item in items:
+            rid = new_id(item, rel)
+            _check_keys(item, ["id", "group", "when", "because", "sources", "reviewed"],
+                        ["option", "options"], rel, rid)
+            _expect(("option" in item) != ("options" in item), rel, rid,
+                    "needs exactly one of 'option' or 'options'")
+            opts = [item["option"]] if "option" in item else item["options"]
+            _expect(isinstance(opts, list) and opts, rel, rid, "'options' must be a list")
+            for o in opts:
+                _expect(o in options, rel, rid, f"names unknown option '{o}'")
+            _expect(item["group"] in RULE_GROUPS, rel, rid,
+                    f"group must be one of {', '.join(RULE_GROUPS)}")
+            placement.append(Rule(
+                id=rid, kind="placement", file=rel, when=_compile_when(item["when"], fields, rel, rid),
+                text=_text(item, "because", rel, rid), sources=_sources(item["sources"], sources, rel, rid),
+                reviewed=_as_date(item["reviewed"], rel, rid), options=tuple(opts), group=item["group"]))
+
+    # Red flags
+    rel = "red_flags.yaml"
+    data = read(rel)
+    _expect(isinstance(data, dict) and isinstance(data.get("flags"), dict)
+            and isinstance(data.get("rules"), list), rel, None, "needs 'flags' and 'rules'")
+    flags = {}
+    for fid, d in data["flags"].items():
+        _check_keys(d, ["urgency", "title", "action", "sources", "reviewed"], [], rel, fid)
+        _expect(d["urgency"] in URGENCIES, rel, fid, f"urgency must be one of {', '.join(URGENCIES)}")
+        flags[fid] = {"urgency": d["urgency"], "title": _text(d, "title", rel, fid),
+                      "action": _text(d, "action", rel, fid),
+                      "sources": _sources(d["sources"], sources, rel, fid),
+                      "reviewed": _as_date(d["reviewed"], rel, fid)}
+    flag_rules = []
+    for item in data["rules"]:
+        rid = new_id(item, rel)
+        _check_keys(item, ["id", "flag", "when", "because", "sources", "reviewed"], [], rel, rid)
+        _expect(item["flag"] in flags, rel, rid, f"names unknown red flag '{item['flag']}'")
+        flag_rules.append(Rule(
+            id=rid, kind="red_flag", file=rel, when=_compile_when(item["when"], fields, rel, rid),
+            text=_text(item, "because", rel, rid), sources=_sources(item["sources"], sources, rel, rid),
+            reviewed=_as_date(item["reviewed"], rel, rid), flag=item["flag"]))
+
+    # Cautions
+    rel = "cautions.yaml"
+    data = read(rel)
+    _expect(isinstance(data, dict) and isinstance(data.get("cautions"), dict)
+            and isinstance(data.get("rules"), list), rel, None, "needs 'cautions' and 'rules'")
+    cautions = {}
+    for cid, d in data["cautions"].items():
+        _expect(isinstance(d, dict), rel, cid, "each caution must be a mapping")
+        cautions[cid] = {"title": _text(d, "title", rel, cid)}
+    caution_rules = []
+    for item in data["rules"]:
+        rid = new_id(item, rel)
+        _check_keys(item, ["id", "caution", "options", "when", "text", "sources", "reviewed"], [], rel, rid)
+        _expect(item["caution"] in cautions, rel, rid, f"names unknown caution '{item['caution']}'")
+        _expect(isinstance(item["options"], list) and item["options"], rel, rid, "'options' must be a list")
+        for o in item["options"]:
+            _expect(o in options, rel, rid, f"names unknown option '{o}'")
+        caution_rules.append(Rule(
+            id=rid, kind="caution", file=rel, when=_compile_when(item["when"], fields, rel, rid),
+            text=_text(item, "text", rel, rid), sources=_sources(item["sources"], sources, rel, rid),
+            reviewed=_as_date(item["reviewed"], rel, rid), options=tuple(item["options"]),
+            caution=item["caution"]))
+
+    # Questions
+    rel = "questions.yaml"
+    data = read(rel)
+    _expect(isinstance(data, dict) and isinstance(data.get("rules"), list), rel, None, "needs 'rules'")
+    question_rules = []
+    for item in data["rules"]:
+        rid = new_id(item, rel)
+        _check_keys(item, ["id", "when", "text", "sources", "reviewed"], [], rel, rid)
+        question_rules.append(Rule(
+            id=rid, kind="question", file=rel, when=_compile_when(item["when"], fields, rel, rid),
+            text=_text(item, "text", rel, rid), sources=_sources(item["sources"], sources, rel, rid),
+            reviewed=_as_date(item["reviewed"], rel, rid)))
+
+    return RuleBook(meta=meta, sections=sections, fields=fields, options=options, sources=sources,
+                    placement=tuple(placement), flags=flags, flag_rules=tuple(flag_rules),
+                    cautions=cautions, caution_rules=tuple(caution_rules),
+                    question_rules=tuple(question_rules), files=tuple(files))

@@ -1,0 +1,232 @@
+"""Pages and the JSON API. Every view is a thin layer: parse answers, ask the rule book, render.
+
+Nothing about a person is stored or logged: answers arrive in the POST body, are turned into a
+plan, and are sent back (as hidden fields where the next page needs them).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+
+from flask import (Blueprint, Flask, Response, current_app, jsonify, render_template, request,
+                   url_for)
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .forms import build_form_class
+from .rules import GRID_ROWS, RuleBook
+
+bp = Blueprint("web", __name__)
+
+
+def rulebook() -> RuleBook:
+    return current_app.extensions["bonemets"]
+
+
+def form_class():
+    return current_app.extensions["bonemets_form"]
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers shared by the views and templates
+# --------------------------------------------------------------------------------------------
+def answer_items(rb: RuleBook, answers: dict) -> list:
+    """The person's answers in plain words, one row per question, "I don't know" included."""
+    rows = []
+    for section in rb.sections:
+        for name in section.fields:
+            f = rb.fields[name]
+            if not f.applies(answers) and name not in answers:
+                continue
+            v = answers.get(name)
+            if v is None or v == []:
+                text = "Not answered"
+            elif f.kind == "many":
+                text = "; ".join(f.label_for(x) for x in v)
+            elif f.kind == "number":
+                text = str(v)
+            else:
+                text = f.label_for(v)
+            rows.append({"field": name, "question": f.summary_label, "answer": text,
+                         "unknown": v in (None, [], "unknown") or v == ["unknown"]})
+    return rows
+
+
+def said(because: list) -> list:
+    """Turn a reason's trigger list (``field=value``) into plain words."""
+    rb = rulebook()
+    out = []
+    for item in because:
+        name, _, value = item.partition("=")
+        f = rb.fields.get(name)
+        if f is None:
+            out.append(item)
+            continue
+        if value == "not answered":
+            text = "not answered"
+        elif f.kind == "number":
+            text = value
+        else:
+            text = "; ".join(f.label_for(v) for v in value.split(","))
+        out.append(f"{f.summary_label}: {text}")
+    return out
+
+
+def hidden_answers(answers: dict) -> list:
+    """(name, value) pairs to carry the answers to the next page as hidden fields."""
+    pairs = []
+    for name, v in answers.items():
+        for item in (v if isinstance(v, list) else [v]):
+            pairs.append((name, str(item)))
+    return pairs
+
+
+def plan_context(answers: dict) -> dict:
+    rb = rulebook()
+    plan = rb.plan(answers)
+    return {
+        "plan": plan,
+        "answers": answers,
+        "answer_rows": answer_items(rb, answers),
+        "hidden": hidden_answers(answers),
+        "grid_options": [o for o in plan.options if o.group in ("discuss", "consider")],
+        "grid_rows": GRID_ROWS,
+        "today": _dt.date.today(),
+    }
+
+
+def reshow(form, status: int = 400, notice: str | None = None):
+    return render_template("questionnaire.html", form=form, notice=notice), status
+
+
+def parse_form():
+    """Validate the posted questionnaire. Returns (answers, None) or (None, error response)."""
+    form = form_class()()
+    if form.validate():
+        return form.answers(), None
+    if form.csrf_token.errors and len(form.error_list()) == 0:
+        return None, reshow(form, 400, notice="csrf")
+    return None, reshow(form)
+
+
+# --------------------------------------------------------------------------------------------
+# Pages
+# --------------------------------------------------------------------------------------------
+@bp.get("/")
+def index():
+    return render_template("index.html")
+
+
+@bp.get("/questionnaire")
+def questionnaire():
+    return render_template("questionnaire.html", form=form_class()(formdata=None))
+
+
+@bp.post("/plan")
+def plan_page():
+    answers, error = parse_form()
+    if error:
+        return error
+    return render_template("results.html", **plan_context(answers))
+
+
+@bp.post("/summary")
+def summary():
+    answers, error = parse_form()
+    if error:
+        return error
+    return render_template("summary.html", **plan_context(answers))
+
+
+@bp.post("/summary.pdf")
+def summary_pdf():
+    answers, error = parse_form()
+    if error:
+        return error
+    from .pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is asked for
+    ctx = plan_context(answers)
+    html = render_template("summary.html", pdf=True, **ctx)
+    data = render_pdf(html, base_url=request.url_root)
+    name = f"bone-mets-discussion-{ctx['today'].isoformat()}.pdf"
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/rules")
+def rules_page():
+    return render_template("rules.html")
+
+
+@bp.get("/about")
+def about():
+    return render_template("about.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    rb = rulebook()
+    return jsonify(status="ok", rules_version=rb.version)
+
+
+# --------------------------------------------------------------------------------------------
+# JSON API
+# --------------------------------------------------------------------------------------------
+def api_error(errors: dict, status: int = 400):
+    return jsonify(caveat=rulebook().caveat, errors=errors), status
+
+
+@bp.post("/api/plan")
+def api_plan():
+    if not request.is_json:
+        return api_error({"_body": "Send the answers as JSON with the header "
+                                   "Content-Type: application/json."})
+    try:
+        data = json.loads(request.get_data(cache=False) or b"")
+    except (ValueError, RecursionError):
+        return api_error({"_body": "The body is not valid JSON."})
+    rb = rulebook()
+    answers, errors = rb.validate_answers(data)
+    if errors:
+        return api_error(errors)
+    return jsonify(rb.plan(answers).to_dict())
+
+
+# --------------------------------------------------------------------------------------------
+# Set-up
+# --------------------------------------------------------------------------------------------
+def init_app(app: Flask, rb: RuleBook) -> None:
+    app.extensions["bonemets"] = rb
+    app.extensions["bonemets_form"] = build_form_class(rb)
+    app.register_blueprint(bp)
+    app.jinja_env.filters["said"] = said
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def _globals():
+        return {"rb": rb, "caveat": rb.caveat, "meta": rb.meta}
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err):  # pragma: no cover - forms validate CSRF themselves; kept as a safety net
+        return render_template("error.html", code=400, message=err.description), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(err):
+        if request.path.startswith("/api/"):
+            return api_error({"_request": err.description}, err.code)
+        return render_template("error.html", code=err.code, message=err.description), err.code
+
+    @app.errorhandler(Exception)
+    def _crash(err):  # never show a traceback or a bare 500 page; log no answers
+        if isinstance(err, HTTPException):
+            return _http(err)
+        current_app.logger.error("Unhandled error on %s %s: %s", request.method, request.path,
+                                 type(err).__name__)
+        if request.path.startswith("/api/"):
+            return api_error({"_server": "Something went wrong on our side."}, 500)
+        return render_template("error.html", code=500,
+                               message="Something went wrong on our side."), 500
+
+    app.add_url_rule("/favicon.ico", "favicon",
+                     lambda: app.send_static_file("favicon.svg"))
+    _ = url_for  # re-exported for templates
