@@ -88,10 +88,4 @@ def build_form_class(rulebook: RuleBook) -> type:
     attrs["answers"] = answers
     attrs["error_list"] = error_list
     attrs["rulebook"] = rulebook
-
-    class Meta:
-        # Answers never go into the session: the CSRF token is the only thing signed.
-        csrf = True
-
-    attrs["Meta"] = Meta
     return type("QuestionnaireForm", (FlaskForm,), attrs)

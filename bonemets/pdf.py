@@ -1,31 +1,37 @@
 """The discussion summary as a PDF, rendered server-side with WeasyPrint.
 
 WeasyPrint takes about half a second to import, so this module is imported only when a PDF is
-asked for; start-up and every other page stay fast.
+asked for; start-up and every other page stay fast. The PDF may load only the app's own
+``/static/`` files, read from disk: it never reaches the network.
 """
 from __future__ import annotations
 
 import os
 
-from weasyprint import CSS, HTML
+from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, path2url
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
 _FONTS = FontConfiguration()
 
 
-def _fetch_local(url: str, timeout: int = 10, ssl_context=None):
-    """Serve /static/ files from disk; refuse every other URL (no network access from a PDF)."""
-    from weasyprint.urls import default_url_fetcher
-    marker = "/static/"
-    if marker in url:
-        rel = url.split(marker, 1)[1].split("?", 1)[0]
-        path = os.path.normpath(os.path.join(STATIC, rel))
-        if path.startswith(STATIC + os.sep) and os.path.isfile(path):
-            return default_url_fetcher("file://" + path)
-    raise ValueError(f"refusing to fetch {url!r} while rendering a PDF")
+class StaticOnlyFetcher(URLFetcher):
+    """Serve ``/static/`` URLs from disk; refuse everything else."""
+
+    def __init__(self):
+        super().__init__(allowed_protocols={"file"})
+
+    def fetch(self, url, headers=None):
+        marker = "/static/"
+        if marker in url:
+            rel = url.split(marker, 1)[1].split("?", 1)[0]
+            path = os.path.normpath(os.path.join(STATIC, rel))
+            if path.startswith(STATIC + os.sep) and os.path.isfile(path):
+                return super().fetch(path2url(path), headers)
+        raise ValueError(f"refusing to fetch {url!r} while rendering a PDF")
 
 
 def render_pdf(html: str, base_url: str) -> bytes:
-    return HTML(string=html, base_url=base_url, url_fetcher=_fetch_local).write_pdf(
+    return HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf(
         font_config=_FONTS)

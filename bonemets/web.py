@@ -8,9 +8,8 @@ from __future__ import annotations
 import datetime as _dt
 import json
 
-from flask import (Blueprint, Flask, Response, current_app, jsonify, render_template, request,
-                   url_for)
-from flask_wtf.csrf import CSRFError
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError, generate_csrf
 from werkzeug.exceptions import HTTPException
 
 from .forms import build_form_class
@@ -72,6 +71,14 @@ def said(because: list) -> list:
     return out
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of a catalog text (used for the compact printed grid)."""
+    for i, ch in enumerate(text):
+        if ch in ".!?" and (i + 1 == len(text) or text[i + 1] == " ") and i > 20:
+            return text[: i + 1]
+    return text
+
+
 def hidden_answers(answers: dict) -> list:
     """(name, value) pairs to carry the answers to the next page as hidden fields."""
     pairs = []
@@ -84,15 +91,24 @@ def hidden_answers(answers: dict) -> list:
 def plan_context(answers: dict) -> dict:
     rb = rulebook()
     plan = rb.plan(answers)
+    grid = [o for o in plan.options if o.group in ("discuss", "consider")]
+    cited = [k for f in plan.red_flags for k in f.sources]
+    cited += [k for o in grid for k in o.reasons[0].sources]
     return {
         "plan": plan,
+        "summary_sources": {k: plan.sources.get(k) or rb.sources[k] for k in dict.fromkeys(cited)},
         "answers": answers,
         "answer_rows": answer_items(rb, answers),
         "hidden": hidden_answers(answers),
-        "grid_options": [o for o in plan.options if o.group in ("discuss", "consider")],
+        "grid_options": grid,
         "grid_rows": GRID_ROWS,
         "today": _dt.date.today(),
     }
+
+
+def csrf_failed(form) -> bool:
+    token = getattr(form, "csrf_token", None)
+    return bool(token is not None and token.errors)
 
 
 def reshow(form, status: int = 400, notice: str | None = None):
@@ -104,7 +120,7 @@ def parse_form():
     form = form_class()()
     if form.validate():
         return form.answers(), None
-    if form.csrf_token.errors and len(form.error_list()) == 0:
+    if csrf_failed(form) and len(form.error_list()) == 0:
         return None, reshow(form, 400, notice="csrf")
     return None, reshow(form)
 
@@ -150,6 +166,87 @@ def summary_pdf():
     name = f"bone-mets-discussion-{ctx['today'].isoformat()}.pdf"
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.post("/questionnaire")
+def edit_answers():
+    """Back to the one-page form with the answers filled in (from the results page)."""
+    form = form_class()()
+    form.validate()
+    for name in rulebook().fields:  # show the answers, not the errors, until the person sends it
+        form[name].errors = []
+    return render_template("questionnaire.html", form=form)
+
+
+# --------------------------------------------------------------------------------------------
+# Step by step: one section per page, answers carried forward as hidden fields
+# --------------------------------------------------------------------------------------------
+def carried(form, skip=()) -> list:
+    """(name, value) hidden pairs for every answer outside ``skip``, exactly as typed."""
+    pairs = []
+    for name in rulebook().fields:
+        if name in skip:
+            continue
+        data = form[name].data
+        for item in (data if isinstance(data, list) else [data]):
+            if item not in (None, ""):
+                pairs.append((name, str(item)))
+    return pairs
+
+
+def render_step(form, n: int, errors=(), notice=None, status=200):
+    rb = rulebook()
+    section = rb.sections[n - 1]
+    return render_template("step.html", form=form, n=n, total=len(rb.sections), section=section,
+                           carried=carried(form, skip=section.fields), errors=list(errors),
+                           notice=notice), status
+
+
+def render_check(form):
+    rb = rulebook()
+    answers = form.answers()
+    rows = answer_items(rb, answers)
+    by_field = {r["field"]: r for r in rows}
+    sections = [{"n": i, "section": s, "rows": [by_field[f] for f in s.fields if f in by_field]}
+                for i, s in enumerate(rb.sections, start=1)]
+    return render_template("check.html", sections=sections, carried=carried(form))
+
+
+@bp.get("/steps/<int:n>")
+def step(n: int):
+    if not 1 <= n <= len(rulebook().sections):
+        return render_template("error.html", code=404, message="There is no such step."), 404
+    return render_step(form_class()(formdata=None), n)[0]
+
+
+@bp.post("/steps")
+def step_post():
+    rb = rulebook()
+    total = len(rb.sections)
+    form = form_class()()
+    valid = form.validate()
+    where = request.form.get("step", "1")
+    n = total + 1 if where == "check" else (int(where) if where.isdigit() else 1)
+    n = min(max(n, 1), total + 1)
+    go = request.form.get("go", "next")
+    if csrf_failed(form):
+        return render_step(form, min(n, total), notice="csrf", status=400)
+    if go.startswith("edit-") and go[5:].isdigit():
+        return render_step(form, min(max(int(go[5:]), 1), total))
+    if go == "back":
+        return render_step(form, max(n - 1, 1))
+    if n <= total:
+        errors = [(f, msg) for f, msg in form.error_list() if f in rb.sections[n - 1].fields]
+        if errors:
+            return render_step(form, n, errors=errors, status=400)
+        if n < total:
+            return render_step(form, n + 1)
+    if not valid and form.error_list():  # an error left in an earlier step: show it there
+        first = form.error_list()[0][0]
+        k = next(i for i, s in enumerate(rb.sections, start=1) if first in s.fields)
+        errors = [(f, msg) for f, msg in form.error_list() if f in rb.sections[k - 1].fields]
+        return render_step(form, k, errors=errors, status=400)
+    return render_check(form)
 
 
 @bp.get("/rules")
@@ -199,6 +296,8 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     app.extensions["bonemets_form"] = build_form_class(rb)
     app.register_blueprint(bp)
     app.jinja_env.filters["said"] = said
+    app.jinja_env.filters["first_sentence"] = first_sentence
+    app.jinja_env.globals["csrf_token"] = generate_csrf
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -220,6 +319,8 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     def _crash(err):  # never show a traceback or a bare 500 page; log no answers
         if isinstance(err, HTTPException):
             return _http(err)
+        if current_app.config.get("PROPAGATE_EXCEPTIONS"):
+            raise err
         current_app.logger.error("Unhandled error on %s %s: %s", request.method, request.path,
                                  type(err).__name__)
         if request.path.startswith("/api/"):
@@ -229,4 +330,3 @@ def init_app(app: Flask, rb: RuleBook) -> None:
 
     app.add_url_rule("/favicon.ico", "favicon",
                      lambda: app.send_static_file("favicon.svg"))
-    _ = url_for  # re-exported for templates
