@@ -22,10 +22,7 @@ def _cli_task() -> bool:
     """True under the ``flask`` command for a task that serves no requests (``flask rules check``)."""
     import click
     ctx = click.get_current_context(silent=True)
-    if ctx is None:
-        return False
-    args = list(getattr(ctx, "protected_args", []) or []) + list(ctx.args or [])
-    return bool(args) and args[0] not in ("run",)
+    return ctx is not None and ctx.info_name != "run"
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -54,10 +51,18 @@ def create_app(test_config: dict | None = None) -> Flask:
                 "print(secrets.token_hex(32))')). The app refuses to start without one outside "
                 "debug or testing.")
 
-    # The rule book is read and checked once; a broken rule book stops the app from starting.
-    rulebook = load_rulebook(app.config["RULES_DIR"])
-
     from bonemets import cli, security, web
+
+    # The rule book is read and checked once; a broken rule book stops the app from starting.
+    # Only a command-line task (such as `flask rules check`) goes on, to report the problem.
+    try:
+        rulebook = load_rulebook(app.config["RULES_DIR"])
+    except RuleBookError as exc:
+        if not _cli_task():
+            raise
+        app.extensions["bonemets_error"] = exc
+        cli.init_app(app)
+        return app
     web.init_app(app, rulebook)
     security.init_app(app)
     cli.init_app(app)

@@ -73,12 +73,19 @@ def check():
                    f"{rb.meta['review_interval_days']} days", err=True)
 
 
+def _rulebook():
+    rb = current_app.extensions.get("bonemets")
+    if rb is None:
+        raise click.ClickException(f"the rule book is broken: {current_app.extensions['bonemets_error']}")
+    return rb
+
+
 @rules_cli.command("explain")
 @click.argument("answers_json")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 def explain(answers_json, as_json):
     """Print the plan for ANSWERS_JSON with the rule trace."""
-    rb = current_app.extensions["bonemets"]
+    rb = _rulebook()
     try:
         data = json.loads(answers_json)
     except ValueError as exc:
@@ -121,7 +128,7 @@ def explain(answers_json, as_json):
               help="Folder of scenario YAML files.")
 def coverage(scenarios):
     """Run every scenario; list rules none fires and groups no scenario reaches per option."""
-    rb = current_app.extensions["bonemets"]
+    rb = _rulebook()
     cases = load_scenarios(scenarios)
     rep = coverage_report(rb, cases)
     pct = 100.0 * len(rep["fired"]) / rep["rules"]
