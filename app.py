@@ -28,7 +28,8 @@ def _cli_task() -> bool:
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        RULES_DIR=os.path.join(HERE, "rules"),
+        # A clinician can check a proposed rule book folder: BONEMETS_RULES_DIR=... flask rules check
+        RULES_DIR=os.environ.get("BONEMETS_RULES_DIR") or os.path.join(HERE, "rules"),
         MAX_CONTENT_LENGTH=64 * 1024,           # answers are small; refuse anything large
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         WTF_CSRF_TIME_LIMIT=6 * 3600,           # a long appointment-prep session is fine

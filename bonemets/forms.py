@@ -7,7 +7,7 @@ question is optional ("I don't know" or blank is always allowed).
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import RadioField, SelectMultipleField, StringField
+from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -57,12 +57,13 @@ def build_form_class(rulebook: RuleBook) -> type:
     attrs = {}
     for name, spec in rulebook.fields.items():
         desc = spec.hint
+        choices = [SelectChoice(value, label) for value, label in spec.choices]
         if spec.kind == "one":
-            attrs[name] = RadioField(spec.label, choices=list(spec.choices), description=desc,
+            attrs[name] = RadioField(spec.label, choices=choices, description=desc,
                                      validate_choice=False,
                                      validators=[Optional(), AllowedAnswers(spec)])
         elif spec.kind == "many":
-            attrs[name] = CheckboxesField(spec.label, choices=list(spec.choices), description=desc,
+            attrs[name] = CheckboxesField(spec.label, choices=choices, description=desc,
                                           validate_choice=False,
                                           validators=[Optional(), AllowedAnswers(spec)])
         else:
