@@ -684,6 +684,13 @@ def load_rulebook(root: str) -> RuleBook:
         ids.add(rid)
         return rid
 
+    def make_rule(item, kind, rel, text_key, **extra) -> Rule:
+        rid = item["id"]
+        return Rule(id=rid, kind=kind, file=rel, when=_compile_when(item["when"], fields, rel, rid),
+                    text=_text(item, text_key, rel, rid),
+                    sources=_sources(item["sources"], sources, rel, rid),
+                    reviewed=_as_date(item["reviewed"], rel, rid), **extra)
+
     # Placement rules
     placement = []
     pdir = path("placement")
@@ -705,10 +712,8 @@ def load_rulebook(root: str) -> RuleBook:
                 _expect(o in options, rel, rid, f"names unknown option '{o}'")
             _expect(item["group"] in RULE_GROUPS, rel, rid,
                     f"group must be one of {', '.join(RULE_GROUPS)}")
-            placement.append(Rule(
-                id=rid, kind="placement", file=rel, when=_compile_when(item["when"], fields, rel, rid),
-                text=_text(item, "because", rel, rid), sources=_sources(item["sources"], sources, rel, rid),
-                reviewed=_as_date(item["reviewed"], rel, rid), options=tuple(opts), group=item["group"]))
+            placement.append(make_rule(item, "placement", rel, "because",
+                                       options=tuple(opts), group=item["group"]))
 
     # Red flags
     rel = "red_flags.yaml"
@@ -728,10 +733,7 @@ def load_rulebook(root: str) -> RuleBook:
         rid = new_id(item, rel)
         _check_keys(item, ["id", "flag", "when", "because", "sources", "reviewed"], [], rel, rid)
         _expect(item["flag"] in flags, rel, rid, f"names unknown red flag '{item['flag']}'")
-        flag_rules.append(Rule(
-            id=rid, kind="red_flag", file=rel, when=_compile_when(item["when"], fields, rel, rid),
-            text=_text(item, "because", rel, rid), sources=_sources(item["sources"], sources, rel, rid),
-            reviewed=_as_date(item["reviewed"], rel, rid), flag=item["flag"]))
+        flag_rules.append(make_rule(item, "red_flag", rel, "because", flag=item["flag"]))
 
     # Cautions
     rel = "cautions.yaml"
@@ -750,11 +752,8 @@ def load_rulebook(root: str) -> RuleBook:
         _expect(isinstance(item["options"], list) and item["options"], rel, rid, "'options' must be a list")
         for o in item["options"]:
             _expect(o in options, rel, rid, f"names unknown option '{o}'")
-        caution_rules.append(Rule(
-            id=rid, kind="caution", file=rel, when=_compile_when(item["when"], fields, rel, rid),
-            text=_text(item, "text", rel, rid), sources=_sources(item["sources"], sources, rel, rid),
-            reviewed=_as_date(item["reviewed"], rel, rid), options=tuple(item["options"]),
-            caution=item["caution"]))
+        caution_rules.append(make_rule(item, "caution", rel, "text", options=tuple(item["options"]),
+                                       caution=item["caution"]))
 
     # Questions
     rel = "questions.yaml"
@@ -764,10 +763,7 @@ def load_rulebook(root: str) -> RuleBook:
     for item in data["rules"]:
         rid = new_id(item, rel)
         _check_keys(item, ["id", "when", "text", "sources", "reviewed"], [], rel, rid)
-        question_rules.append(Rule(
-            id=rid, kind="question", file=rel, when=_compile_when(item["when"], fields, rel, rid),
-            text=_text(item, "text", rel, rid), sources=_sources(item["sources"], sources, rel, rid),
-            reviewed=_as_date(item["reviewed"], rel, rid)))
+        question_rules.append(make_rule(item, "question", rel, "text"))
 
     return RuleBook(meta=meta, sections=sections, fields=fields, options=options, sources=sources,
                     placement=tuple(placement), flags=flags, flag_rules=tuple(flag_rules),

@@ -208,3 +208,11 @@ def test_describe_in_plain_words(rulebook):
     assert text.startswith("If Medicines now includes")
     assert "Abiraterone" in text
     assert rulebook.rules_by_id["palliative-care-always"].when.describe(rulebook.fields).startswith("Always")
+
+
+def test_priorities_never_change_which_options_are_listed(rulebook, typical):
+    base = [(o.id, o.group) for o in rulebook.plan({**typical, "priorities": []}).options]
+    for p in rulebook.fields["priorities"].values:
+        plan = rulebook.plan({**typical, "priorities": [p]})
+        assert [(o.id, o.group) for o in plan.options] == base, p
+    assert not any("priorities" in m.field for r in rulebook.placement for m in r.when.matchers)
