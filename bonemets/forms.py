@@ -46,7 +46,8 @@ class WholeNumber:
         if not raw:
             field.errors[:] = []
             raise StopValidation()
-        if not raw.isdigit() or not (self.spec.min <= int(raw) <= self.spec.max):
+        # isdecimal, not isdigit: int() refuses "²"; and no int() of a 5,000-digit string
+        if not raw.isdecimal() or len(raw) > 6 or not (self.spec.min <= int(raw) <= self.spec.max):
             raise ValidationError(
                 f"Enter a whole number from {self.spec.min} to {self.spec.max} for "
                 f"“{self.spec.label}”, or leave it blank.")

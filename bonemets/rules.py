@@ -363,7 +363,8 @@ class RuleBook:
                     s = value.strip()
                     if not s:
                         continue
-                    if not (s.isdigit() or (s[0] == "-" and s[1:].isdigit())) or len(s) > 6:
+                    # isdecimal, not isdigit: int() refuses digits such as "²" (fuzzing found it)
+                    if not (s.isdecimal() or (s[0] == "-" and s[1:].isdecimal())) or len(s) > 6:
                         errors[name] = f"Enter a whole number from {f.min} to {f.max}."
                         continue
                     value = int(s)

@@ -10,7 +10,7 @@ import json
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, generate_csrf
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .forms import build_form_class
 from .rules import GRID_ROWS, RuleBook
@@ -212,6 +212,12 @@ def render_check(form):
     return render_template("check.html", sections=sections, carried=carried(form))
 
 
+def _small_number(text: str) -> int | None:
+    """A step number from a hidden field or button, or None. Never raises: int() refuses
+    digits such as "²" and strings of thousands of digits (both found by fuzzing)."""
+    return int(text) if text.isdecimal() and len(text) <= 3 else None
+
+
 @bp.get("/steps/<int:n>")
 def step(n: int):
     if not 1 <= n <= len(rulebook().sections):
@@ -226,13 +232,13 @@ def step_post():
     form = form_class()()
     valid = form.validate()
     where = request.form.get("step", "1")
-    n = total + 1 if where == "check" else (int(where) if where.isdigit() else 1)
+    n = total + 1 if where == "check" else (_small_number(where) or 1)
     n = min(max(n, 1), total + 1)
     go = request.form.get("go", "next")
     if csrf_failed(form):
         return render_step(form, min(n, total), notice="csrf", status=400)
-    if go.startswith("edit-") and go[5:].isdigit():
-        return render_step(form, min(max(int(go[5:]), 1), total))
+    if go.startswith("edit-") and _small_number(go[5:]) is not None:
+        return render_step(form, min(max(_small_number(go[5:]), 1), total))
     if go == "back":
         return render_step(form, max(n - 1, 1))
     if n <= total:
@@ -300,6 +306,18 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     app.jinja_env.globals["csrf_token"] = generate_csrf
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+
+    @app.before_request
+    def _streamed_body_within_limit():
+        # A chunked upload has no Content-Length. Werkzeug then stops reading at
+        # MAX_CONTENT_LENGTH without complaint and the rest of the body is silently dropped
+        # (a 200 KB form got a 200 from the first 64 KB under gunicorn). Refuse it with 413 like
+        # any other oversized body. The body read here is cached for the form or JSON parser.
+        limit = request.max_content_length
+        if (limit is not None and request.content_length is None
+                and request.method not in ("GET", "HEAD", "OPTIONS")
+                and len(request.get_data(cache=True)) >= limit):
+            raise RequestEntityTooLarge()
 
     @app.context_processor
     def _globals():

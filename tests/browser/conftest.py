@@ -9,15 +9,12 @@ The set-up itself lives in ``browser_helpers.py`` so that ``scripts/screenshots.
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+from .browser_helpers import CHROMIUM, CHROMIUM_ARGS, serve_app
 
-from browser_helpers import CHROMIUM, CHROMIUM_ARGS, serve_app  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def pytest_collection_modifyitems(config, items):

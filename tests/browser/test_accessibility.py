@@ -9,7 +9,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from browser_helpers import PHONE, TYPICAL, fill, results_page, summary_page
+from .browser_helpers import PHONE, TYPICAL, fill, results_page, summary_page
 
 pytestmark = pytest.mark.browser
 

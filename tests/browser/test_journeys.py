@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_helpers import PHONE, ROOT, TYPICAL, fill, results_page
+from .browser_helpers import PHONE, ROOT, TYPICAL, fill, results_page
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +29,14 @@ def tab_to(page: Page, target: str, limit: int = 80) -> None:
     raise AssertionError(f"Tab never reached {target!r}; focus is on {focused(page)!r}")
 
 
+def focus_is_visible(page: Page) -> bool:
+    """The focused element shows a focus ring (an outline or a box shadow)."""
+    return page.evaluate(
+        "() => { const s = getComputedStyle(document.activeElement);"
+        " return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2)"
+        "        || s.boxShadow !== 'none'; }")
+
+
 def press_enter_and_wait(page: Page) -> None:
     with page.expect_navigation():
         page.keyboard.press("Enter")
@@ -42,12 +50,14 @@ def test_patient_walks_the_steps_with_the_keyboard_only(page: Page):
 
     # Step 1: Breast (the first answer), then the follow-up that appears, then Continue.
     tab_to(page, "#primary_cancer-0")
+    assert focus_is_visible(page)
     page.keyboard.press("Space")
     expect(page.locator("#primary_cancer-0")).to_be_checked()
     expect(page.locator("#q-hormone_receptor")).to_be_visible()
     tab_to(page, "#hormone_receptor-0")
     page.keyboard.press("Space")
     tab_to(page, "button[value='next']")
+    assert focus_is_visible(page)
     press_enter_and_wait(page)
 
     # Step 2: tick "Spine", continue; step 3: go Back and find "Spine" still ticked.
@@ -87,6 +97,7 @@ def test_patient_walks_the_steps_with_the_keyboard_only(page: Page):
 
     # See my options.
     tab_to(page, "button[formaction$='/plan']")
+    assert focus_is_visible(page)
     press_enter_and_wait(page)
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Options to talk about with your care team")
@@ -123,9 +134,10 @@ def test_red_flag_warning_comes_first_and_is_visible_on_a_phone(page: Page):
     flag = page.locator("[data-urgency='emergency']").first
     expect(flag).to_be_visible()
     expect(flag).to_be_in_viewport()
-    # Its instruction (not just its box) is on screen without scrolling.
-    box = flag.locator(".urgency").bounding_box()
-    assert box and box["y"] + box["height"] <= PHONE["height"], box
+    # Its urgency, title and what to do (not just its box) are on screen without scrolling.
+    for part in (".urgency", "h3", ".action"):
+        box = flag.locator(part).bounding_box()
+        assert box and box["y"] + box["height"] <= PHONE["height"], (part, box)
     # Before every option in the page order.
     first = page.evaluate(
         "() => { const f = document.querySelector('[data-urgency=emergency]');"
@@ -182,6 +194,24 @@ def test_invalid_pain_score_on_a_step_says_error_in_the_title(page: Page):
     expect(page).to_have_title(re.compile(r"^Error: Step 6 of 8"))
     page.locator("#error-summary a").first.click()
     expect(page.locator("#pain_score-0")).to_be_focused()
+
+
+@pytest.mark.parametrize("url, button", [("/questionnaire", "See my options"),
+                                         ("/steps/1", "Continue")])
+def test_expired_session_keeps_the_answers_and_says_error(page: Page, url: str, button: str):
+    page.goto(url)
+    fill(page, {"primary_cancer": "breast", "hormone_receptor": "positive"})
+    page.context.clear_cookies()  # as if the session had expired: the CSRF check fails
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).click()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page.locator("#error-summary")).to_be_visible()
+    expect(page.locator('input[name="primary_cancer"][value="breast"]')).to_be_checked()
+    expect(page.locator('input[name="hormone_receptor"][value="positive"]')).to_be_checked()
+    # Sending again now works.
+    with page.expect_navigation():
+        page.get_by_role("button", name=button).click()
+    expect(page).not_to_have_title(re.compile(r"^Error: "))
 
 
 @pytest.mark.parametrize("url", ["/questionnaire", "/steps/1"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_helpers import TYPICAL, pdf_page_count, summary_page
+from .browser_helpers import TYPICAL, pdf_page_count, summary_page
 
 pytestmark = pytest.mark.browser
 
