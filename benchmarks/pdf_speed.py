@@ -1,0 +1,65 @@
+"""How long the typical summary takes as a PDF, against the same summary as HTML, in one run.
+
+    python benchmarks/pdf_speed.py [--runs 9]
+
+Posts the typical answers (public scenario 1) to /summary.pdf and to /summary through the Flask
+test client (CSRF off; no network), after one unmeasured call of each (WeasyPrint is imported
+lazily on the first PDF). Prints the median, min and max of each and the ratio. Target: PDF
+median < 300 ms. Nothing is asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+from _common import form_body, print_table, typical_answers
+
+from app import create_app  # noqa: E402  (after _common puts the repo on sys.path)
+
+
+def timed(client, path: str, body: str, runs: int) -> tuple[list, int]:
+    times, size = [], 0
+    for _ in range(runs):
+        t = time.perf_counter()
+        r = client.post(path, data=body, content_type="application/x-www-form-urlencoded")
+        times.append((time.perf_counter() - t) * 1000)
+        if r.status_code != 200:
+            sys.exit(f"{path} answered {r.status_code}")
+        size = len(r.data)
+    return times, size
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=9)
+    args = ap.parse_args(argv)
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "benchmark"})
+    client = app.test_client()
+    body = form_body(typical_answers())
+
+    t = time.perf_counter()
+    timed(client, "/summary.pdf", body, 1)
+    first = (time.perf_counter() - t) * 1000
+    timed(client, "/summary", body, 1)
+
+    html, pdf = [], []
+    for _ in range(args.runs):  # interleaved, so a busy moment hits both alike
+        h, html_size = timed(client, "/summary", body, 1)
+        p, pdf_size = timed(client, "/summary.pdf", body, 1)
+        html += h
+        pdf += p
+    hm, pm = statistics.median(html), statistics.median(pdf)
+    print(f"{args.runs} runs each, interleaved; first PDF (with the WeasyPrint import) {first:.0f} ms\n")
+    print_table(["what", "median ms", "min", "max", "size KB", "x HTML", "target"], [
+        ["POST /summary.pdf", f"{pm:.0f}", f"{min(pdf):.0f}", f"{max(pdf):.0f}",
+         f"{pdf_size / 1024:.0f}", f"{pm / hm:.0f}x", "< 300 ms " + ("met" if pm < 300 else "MISSED")],
+        ["POST /summary (HTML)", f"{hm:.1f}", f"{min(html):.1f}", f"{max(html):.1f}",
+         f"{html_size / 1024:.0f}", "1x", ""],
+    ])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
