@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import os
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, path2url
 
 STATIC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
 _FONTS = FontConfiguration()
+# The stylesheets are parsed once per process, not on every PDF (the page does not link them
+# when it is rendered for the PDF).
+_STYLESHEETS = [CSS(filename=os.path.join(STATIC, name), font_config=_FONTS)
+                for name in ("style.css", "print.css")]
 
 
 class StaticOnlyFetcher(URLFetcher):
@@ -34,4 +38,4 @@ class StaticOnlyFetcher(URLFetcher):
 
 def render_pdf(html: str, base_url: str) -> bytes:
     return HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf(
-        font_config=_FONTS)
+        stylesheets=_STYLESHEETS, font_config=_FONTS)

@@ -81,12 +81,14 @@ class Field:
     min: int | None = None
     max: int | None = None
 
-    @property
-    def values(self) -> tuple:
-        return tuple(v for v, _ in self.choices)
+    def __post_init__(self):
+        # Looked up on every answer of every request: computed once.
+        object.__setattr__(self, "values", tuple(v for v, _ in self.choices))
+        object.__setattr__(self, "value_set", frozenset(self.values))
+        object.__setattr__(self, "_labels", dict(self.choices))
 
     def label_for(self, value: str) -> str:
-        return dict(self.choices).get(value, value)
+        return self._labels.get(value, value)
 
     def applies(self, answers: Mapping[str, Any]) -> bool:
         """True when the question applies (follow-up questions only apply after some answers)."""
@@ -153,6 +155,16 @@ def _labels(f: Field, values: Iterable[str], joiner: str = "or") -> str:
 @dataclass(frozen=True)
 class Condition:
     matchers: tuple  # of Matcher
+
+    def __post_init__(self):
+        # A quick first test (one "any of" on a choice question) lets plan() skip most rules
+        # without a call; matches() still checks everything.
+        gate = next(((m.field, m.any) for m in self.matchers if m.any is not None), None)
+        object.__setattr__(self, "gate", gate)
+
+    def may_match(self, norm: Mapping[str, Any]) -> bool:
+        g = self.gate
+        return g is None or bool(norm[g[0]] & g[1])
 
     def matches(self, norm: Mapping[str, Any]) -> bool:
         for m in self.matchers:
@@ -320,6 +332,8 @@ class RuleBook:
         self._option_order = {oid: i for i, oid in enumerate(options)}
         self._group_order = {g: i for i, g in enumerate(GROUPS)}
         self._urgency_order = {u: i for i, u in enumerate(URGENCIES)}
+        self._source_order = {k: i for i, k in enumerate(sources)}
+        self._reviewed_iso = self.reviewed.isoformat()
 
     # -- introspection -------------------------------------------------------------------
     def all_rules(self):
@@ -377,7 +391,7 @@ class RuleBook:
                     errors[name] = "Choose one answer, not a list." if isinstance(value, list) \
                         else "Choose one of the answers given."
                     continue
-                if value not in f.values:
+                if value not in f.value_set:
                     errors[name] = f"'{value[:40]}' is not one of the answers. Choose one of: {', '.join(f.values)}."
                     continue
                 clean[name] = value
@@ -386,11 +400,11 @@ class RuleBook:
                 if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
                     errors[name] = "Send a list of answers."
                     continue
-                bad = [i for i in items if i not in f.values]
+                bad = [i for i in items if i not in f.value_set]
                 if bad:
                     errors[name] = f"'{bad[0][:40]}' is not one of the answers. Choose from: {', '.join(f.values)}."
                     continue
-                chosen = [v for v in f.values if v in items]  # de-duplicate, form order
+                chosen = [v for v in f.values if v in items] if len(items) > 1 else items
                 real = [v for v in chosen if v not in f.exclusive]
                 clean[name] = real if real else chosen
         return clean, errors
@@ -403,43 +417,53 @@ class RuleBook:
                 norm[name] = v if isinstance(v, int) and not isinstance(v, bool) else None
             elif f.kind == "one":
                 if v is None or v == "":
-                    norm[name] = _UNKNOWN_SET if UNKNOWN in f.values else frozenset()
+                    norm[name] = _UNKNOWN_SET if UNKNOWN in f.value_set else frozenset()
                 else:
                     norm[name] = frozenset((v,))
             else:
                 norm[name] = frozenset(v if isinstance(v, (list, tuple)) else ([v] if v else []))
         return norm
 
-    def _because(self, rule: Rule, answers: Mapping[str, Any]) -> list:
-        out = []
-        for m in rule.when.matchers:
-            v = answers.get(m.field)
-            if v is None or v == [] or v == "":
-                out.append(f"{m.field}=not answered")
-            elif isinstance(v, list):
-                out.append(f"{m.field}=" + ",".join(v))
-            else:
-                out.append(f"{m.field}={v}")
-        return out
+    @staticmethod
+    def _said(field: str, answers: Mapping[str, Any]) -> str:
+        """``field=value`` as the person answered it (a reason's "because")."""
+        v = answers.get(field)
+        if v is None or v == [] or v == "":
+            return f"{field}=not answered"
+        if isinstance(v, list):
+            return f"{field}=" + ",".join(v)
+        return f"{field}={v}"
 
     # -- the plan ------------------------------------------------------------------------
     def plan(self, answers: Mapping[str, Any]) -> Plan:
         """Turn (validated) answers into a Plan. Pure: same answers, same plan."""
         norm = self._normalise(answers)
         used_sources: set = set()
+        said_memo: dict = {}
+
+        def because(rule: Rule) -> list:
+            out = []
+            for m in rule.when.matchers:
+                text = said_memo.get(m.field)
+                if text is None:
+                    text = said_memo[m.field] = self._said(m.field, answers)
+                out.append(text)
+            return out
 
         # Options: every catalog option exactly once.
         reasons: dict = {oid: [] for oid in self.options}
         for rule in self.placement:
+            g = rule.when.gate
+            if g is not None and not (norm[g[0]] & g[1]):
+                continue
             if rule.when.matches(norm):
-                r = Reason(rule.id, rule.group, self._because(rule, answers), rule.text,
-                           list(rule.sources))
+                r = Reason(rule.id, rule.group, because(rule), rule.text, list(rule.sources))
                 used_sources.update(rule.sources)
                 for oid in rule.options:
                     reasons[oid].append(r)
         cautions: dict = {oid: {} for oid in self.options}
         for rule in self.caution_rules:
-            if rule.when.matches(norm):
+            if rule.when.may_match(norm) and rule.when.matches(norm):
                 used_sources.update(rule.sources)
                 for oid in rule.options:
                     c = cautions[oid].get(rule.caution)
@@ -468,15 +492,15 @@ class RuleBook:
         # Red flags, most urgent first, one entry per flag with every reason.
         flags: dict = {}
         for rule in self.flag_rules:
-            if rule.when.matches(norm):
+            if rule.when.may_match(norm) and rule.when.matches(norm):
                 d = self.flags[rule.flag]
                 fr = flags.get(rule.flag)
                 if fr is None:
                     fr = flags[rule.flag] = RedFlagResult(rule.flag, d["urgency"], d["title"],
                                                           d["action"], list(d["sources"]), [])
                     used_sources.update(d["sources"])
-                fr.reasons.append(Reason(rule.id, None, self._because(rule, answers),
-                                         rule.text, list(rule.sources)))
+                fr.reasons.append(Reason(rule.id, None, because(rule), rule.text,
+                                         list(rule.sources)))
                 used_sources.update(rule.sources)
         red_flags = sorted(flags.values(), key=lambda f: self._urgency_order[f.urgency])
 
@@ -486,15 +510,15 @@ class RuleBook:
             if rule.text not in seen and rule.when.matches(norm):
                 seen.add(rule.text)
                 questions.append({"text": rule.text, "rule": rule.id,
-                                  "because": self._because(rule, answers),
+                                  "because": because(rule),
                                   "sources": list(rule.sources)})
                 used_sources.update(rule.sources)
 
         return Plan(
-            caveat=self.caveat, rules_version=self.version, reviewed=self.reviewed.isoformat(),
+            caveat=self.caveat, rules_version=self.version, reviewed=self._reviewed_iso,
             answers={k: (list(v) if isinstance(v, list) else v) for k, v in answers.items()},
             red_flags=red_flags, options=options, questions=questions,
-            sources={k: self.sources[k] for k in self.sources if k in used_sources},
+            sources={k: self.sources[k] for k in sorted(used_sources, key=self._source_order.get)},
         )
 
 

@@ -128,14 +128,35 @@ def parse_form():
 # --------------------------------------------------------------------------------------------
 # Pages
 # --------------------------------------------------------------------------------------------
+_TOKEN_SLOT = "\x00csrf-token\x00"
+
+
+def cached_page(key: str, template: str, context=dict) -> str:
+    """A page that is the same for everyone, rendered once per process.
+
+    The only per-person part of these pages is the CSRF token, so the page is rendered with a
+    placeholder and each request gets its own token put in. The blank one-page questionnaire
+    has about 150 inputs; this makes it several times faster to serve.
+    """
+    app = current_app._get_current_object()
+    cache = app.extensions.setdefault("bonemets_pages", {})
+    html = cache.get(key)
+    if html is None:
+        html = render_template(template, csrf_token=lambda: _TOKEN_SLOT, **context())
+        if not (app.debug or app.config.get("TEMPLATES_AUTO_RELOAD")):
+            cache[key] = html
+    return html.replace(_TOKEN_SLOT, generate_csrf()) if _TOKEN_SLOT in html else html
+
+
 @bp.get("/")
 def index():
-    return render_template("index.html")
+    return cached_page("index", "index.html")
 
 
 @bp.get("/questionnaire")
 def questionnaire():
-    return render_template("questionnaire.html", form=form_class()(formdata=None))
+    return cached_page("questionnaire", "questionnaire.html",
+                       lambda: {"form": form_class()(formdata=None)})
 
 
 @bp.post("/plan")
@@ -222,7 +243,10 @@ def _small_number(text: str) -> int | None:
 def step(n: int):
     if not 1 <= n <= len(rulebook().sections):
         return render_template("error.html", code=404, message="There is no such step."), 404
-    return render_step(form_class()(formdata=None), n)[0]
+    rb = rulebook()
+    return cached_page(f"step-{n}", "step.html", lambda: {
+        "form": form_class()(formdata=None), "n": n, "total": len(rb.sections),
+        "section": rb.sections[n - 1], "carried": [], "errors": [], "notice": None})
 
 
 @bp.post("/steps")
@@ -257,12 +281,12 @@ def step_post():
 
 @bp.get("/rules")
 def rules_page():
-    return render_template("rules.html")
+    return cached_page("rules", "rules.html")
 
 
 @bp.get("/about")
 def about():
-    return render_template("about.html")
+    return cached_page("about", "about.html")
 
 
 @bp.get("/healthz")
@@ -300,6 +324,8 @@ def api_plan():
 def init_app(app: Flask, rb: RuleBook) -> None:
     app.extensions["bonemets"] = rb
     app.extensions["bonemets_form"] = build_form_class(rb)
+    from .jsonprovider import OrjsonProvider
+    app.json = OrjsonProvider(app)
     app.register_blueprint(bp)
     app.jinja_env.filters["said"] = said
     app.jinja_env.filters["first_sentence"] = first_sentence
