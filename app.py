@@ -52,6 +52,12 @@ def create_app(test_config: dict | None = None) -> Flask:
                 "print(secrets.token_hex(32))')). The app refuses to start without one outside "
                 "debug or testing.")
 
+    if os.environ.get("BONEMETS_PROXY_FIX", "").lower() in ("1", "true", "yes"):
+        # Behind a proxy that terminates TLS (on another machine): trust its X-Forwarded-Proto
+        # and -Host, so HTTPS is known (HSTS is sent) and URLs are right.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)
+
     from bonemets import cli, security, web
 
     # The rule book is read and checked once; a broken rule book stops the app from starting.

@@ -298,6 +298,15 @@ def healthz():
 # --------------------------------------------------------------------------------------------
 # JSON API
 # --------------------------------------------------------------------------------------------
+PLAIN_ERRORS = {
+    400: "We could not read what was sent. Please go back and try again.",
+    404: "We could not find that page.",
+    405: "This page cannot be opened that way. Please start from the questions.",
+    413: "What was sent is too large. The questions need only a few answers: please go back "
+         "and send them again.",
+}
+
+
 def api_error(errors: dict, status: int = 400):
     return jsonify(caveat=rulebook().caveat, errors=errors), status
 
@@ -355,9 +364,18 @@ def init_app(app: Flask, rb: RuleBook) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err):
+        message = PLAIN_ERRORS.get(err.code, err.description)
         if request.path.startswith("/api/"):
-            return api_error({"_request": err.description}, err.code)
-        return render_template("error.html", code=err.code, message=err.description), err.code
+            response, code = api_error({"_request": message}, err.code)
+        else:
+            response = app.make_response(
+                (render_template("error.html", code=err.code, message=message), err.code))
+            code = err.code
+        # Keep the headers HTTP asks for, such as Allow on a 405.
+        for name, value in err.get_headers():
+            if name.lower() not in ("content-type", "content-length"):
+                response.headers[name] = value
+        return response, code
 
     @app.errorhandler(Exception)
     def _crash(err):  # never show a traceback or a bare 500 page; log no answers

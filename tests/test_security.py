@@ -394,3 +394,25 @@ def test_healthz(client, rulebook):
     assert r.headers["Cache-Control"] == "no-store"
     assert "Set-Cookie" not in r.headers
     assert client.head("/healthz").status_code == 200
+
+
+def test_405_keeps_the_allow_header(client):
+    r = client.get("/plan")
+    assert r.status_code == 405
+    assert "POST" in r.headers["Allow"]
+    r = client.get("/api/plan")
+    assert r.status_code == 405 and "POST" in r.headers["Allow"]
+
+
+def test_413_page_is_in_plain_words(client):
+    r = client.post("/plan", data={"primary_cancer": "x" * 200_000})
+    assert r.status_code == 413
+    assert "too large" in r.get_data(as_text=True)
+
+
+def test_proxy_fix_makes_https_known(monkeypatch):
+    from app import create_app
+    monkeypatch.setenv("BONEMETS_PROXY_FIX", "1")
+    app = create_app({"TESTING": True, "SECRET_KEY": "x"})
+    r = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" in r.headers
