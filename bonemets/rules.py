@@ -157,14 +157,11 @@ class Condition:
     matchers: tuple  # of Matcher
 
     def __post_init__(self):
-        # A quick first test (one "any of" on a choice question) lets plan() skip most rules
-        # without a call; matches() still checks everything.
+        # A quick first test (one "any of" on a choice question) lets plan() skip most
+        # placement rules without a call; matches() still checks everything.
         gate = next(((m.field, m.any) for m in self.matchers if m.any is not None), None)
         object.__setattr__(self, "gate", gate)
-
-    def may_match(self, norm: Mapping[str, Any]) -> bool:
-        g = self.gate
-        return g is None or bool(norm[g[0]] & g[1])
+        object.__setattr__(self, "fields", tuple(m.field for m in self.matchers))
 
     def matches(self, norm: Mapping[str, Any]) -> bool:
         for m in self.matchers:
@@ -192,9 +189,6 @@ class Condition:
             return "Always (for everyone)"
         return "If " + ", and ".join(m.describe(fields) for m in self.matchers)
 
-    @property
-    def fields(self) -> tuple:
-        return tuple(m.field for m in self.matchers)
 
 
 _UNKNOWN_SET = frozenset({UNKNOWN})
@@ -219,7 +213,7 @@ class Rule:
     caution: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Reason:
     rule: str
     group: str | None
@@ -234,7 +228,7 @@ class Reason:
         return d
 
 
-@dataclass
+@dataclass(slots=True)
 class OptionResult:
     id: str
     name: str
@@ -251,7 +245,7 @@ class OptionResult:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class RedFlagResult:
     id: str
     urgency: str
@@ -310,7 +304,7 @@ class RuleBook:
     """The whole validated rule book. Build it with :func:`load_rulebook`."""
 
     def __init__(self, *, meta, sections, fields, options, sources, placement, flags,
-                 flag_rules, cautions, caution_rules, question_rules, files):
+                 flag_rules, cautions, caution_rules, question_rules, files, glossary=()):
         self.meta = meta
         self.version = str(meta["version"])
         self.reviewed = meta["reviewed"]
@@ -327,6 +321,7 @@ class RuleBook:
         self.caution_rules = caution_rules
         self.question_rules = question_rules
         self.files = files                # the files read, relative names
+        self.glossary = glossary          # ({"term", "means"}, ...) plain-word explanations
         self.rules_by_id = {r.id: r for r in self.all_rules()}
         self._rank = {g: i for i, g in enumerate(self.precedence)}
         self._option_order = {oid: i for i, oid in enumerate(options)}
@@ -443,17 +438,17 @@ class RuleBook:
 
         def because(rule: Rule) -> list:
             out = []
-            for m in rule.when.matchers:
-                text = said_memo.get(m.field)
+            for f in rule.when.fields:
+                text = said_memo.get(f)
                 if text is None:
-                    text = said_memo[m.field] = self._said(m.field, answers)
+                    text = said_memo[f] = self._said(f, answers)
                 out.append(text)
             return out
 
         # Options: every catalog option exactly once.
         reasons: dict = {oid: [] for oid in self.options}
         for rule in self.placement:
-            g = rule.when.gate
+            g = rule.when.gate  # a quick first test skips most rules without a call
             if g is not None and not (norm[g[0]] & g[1]):
                 continue
             if rule.when.matches(norm):
@@ -463,7 +458,7 @@ class RuleBook:
                     reasons[oid].append(r)
         cautions: dict = {oid: {} for oid in self.options}
         for rule in self.caution_rules:
-            if rule.when.may_match(norm) and rule.when.matches(norm):
+            if rule.when.matches(norm):
                 used_sources.update(rule.sources)
                 for oid in rule.options:
                     c = cautions[oid].get(rule.caution)
@@ -480,7 +475,8 @@ class RuleBook:
         for oid, entry in self.options.items():
             rs = reasons[oid]
             if rs:
-                rs.sort(key=lambda r: rank[r.group])
+                if len(rs) > 1:
+                    rs.sort(key=lambda r: rank[r.group])
                 group = rs[0].group
             else:
                 group = "other"
@@ -492,7 +488,7 @@ class RuleBook:
         # Red flags, most urgent first, one entry per flag with every reason.
         flags: dict = {}
         for rule in self.flag_rules:
-            if rule.when.may_match(norm) and rule.when.matches(norm):
+            if rule.when.matches(norm):
                 d = self.flags[rule.flag]
                 fr = flags.get(rule.flag)
                 if fr is None:
@@ -790,7 +786,19 @@ def load_rulebook(root: str) -> RuleBook:
         _check_keys(item, ["id", "when", "text", "sources", "reviewed"], [], rel, rid)
         question_rules.append(make_rule(item, "question", rel, "text"))
 
-    return RuleBook(meta=meta, sections=sections, fields=fields, options=options, sources=sources,
+    # Glossary
+    rel = "glossary.yaml"
+    data = read(rel)
+    _expect(isinstance(data, list) and data, rel, None, "must be a list of terms")
+    glossary = []
+    for item in data:
+        _expect(isinstance(item, dict) and set(item) == {"term", "means"}, rel,
+                str(item.get("term")) if isinstance(item, dict) else None,
+                "each entry needs exactly 'term' and 'means'")
+        glossary.append({"term": _text(item, "term", rel, None), "means": _text(item, "means", rel, item["term"])})
+
+    return RuleBook(glossary=tuple(glossary), meta=meta, sections=sections, fields=fields,
+                    options=options, sources=sources,
                     placement=tuple(placement), flags=flags, flag_rules=tuple(flag_rules),
                     cautions=cautions, caution_rules=tuple(caution_rules),
                     question_rules=tuple(question_rules), files=tuple(files))

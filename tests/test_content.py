@@ -155,3 +155,12 @@ def test_no_rule_is_a_duplicate(rulebook):
     for a, b in itertools.combinations(rulebook.placement, 2):
         if a.options == b.options and a.group == b.group:
             assert a.when.matchers != b.when.matchers, f"{a.id} duplicates {b.id}"
+
+
+def test_glossary_explains_the_unavoidable_terms(rulebook, client):
+    terms = " ".join(g["term"] for g in rulebook.glossary).lower()
+    for word in ["metastasis", "lytic", "castration-resistant"]:
+        assert word in terms
+    assert grade(" ".join(g["term"] + ". " + g["means"] for g in rulebook.glossary)) <= MAX_GRADE
+    for url in ["/questionnaire", "/about"]:
+        assert "Words you may hear" in client.get(url).get_data(as_text=True)
