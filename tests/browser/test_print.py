@@ -25,10 +25,11 @@ def test_print_hides_buttons_and_site_chrome(page: Page):
     expect(page.locator(".print-footer")).to_contain_text("This is not medical advice")
 
 
-def test_typical_summary_prints_on_at_most_two_a4_pages(page: Page, tmp_path):
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_typical_summary_prints_on_at_most_two_pages(page: Page, tmp_path, paper):
     summary_page(page, TYPICAL)
     out = tmp_path / "summary.pdf"
-    page.pdf(path=str(out), format="A4")
+    page.pdf(path=str(out), format=paper)
     pages = pdf_page_count(str(out))
     assert 1 <= pages <= 2, f"the typical summary prints on {pages} pages"
 
