@@ -43,15 +43,9 @@ def csrf_client(csrf_app):
     return csrf_app.test_client()
 
 
-# A typical answer set used across tests (public scenario 1: HR-positive breast cancer).
-TYPICAL = {
-    "primary_cancer": "breast", "hormone_receptor": "positive", "organ_spread": "no",
-    "bone_sites": ["spine"], "site_count": "two_to_five", "painful_sites": "one_or_two",
-    "bone_damage": ["none_known"], "prior_treatments": ["none"],
-    "activity_level": "light_activity", "kidney_function": "normal",
-    "dental_health": "checked_ok", "pain_control": "partly_controlled",
-    "symptoms_now": ["none"], "priorities": ["fewest_visits", "stay_mobile"],
-}
+# A typical answer set used across tests (public scenario 1: HR-positive breast cancer, plus two
+# priorities); defined once, beside the browser tests that also use it.
+from browser.browser_helpers import TYPICAL  # noqa: E402
 
 
 @pytest.fixture()
