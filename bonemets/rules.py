@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 import yaml
@@ -45,15 +45,6 @@ OPTION_FIELDS = {
     "visits": str, "benefits": list, "downsides": list, "daily_life": str, "questions": list,
     "priorities": dict, "sources": list, "reviewed": _dt.date,
 }
-# The grid rows shown side by side (summary and results page), in order.
-GRID_ROWS = (
-    ("what_it_is", "What is it?"),
-    ("how_given", "How is it given?"),
-    ("how_soon", "How soon might it help?"),
-    ("visits", "Visits and hospital stays"),
-    ("downsides", "Main downsides"),
-    ("daily_life", "What daily life is like"),
-)
 
 
 class RuleBookError(Exception):
@@ -304,7 +295,7 @@ class RuleBook:
     """The whole validated rule book. Build it with :func:`load_rulebook`."""
 
     def __init__(self, *, meta, sections, fields, options, sources, placement, flags,
-                 flag_rules, cautions, caution_rules, question_rules, files, glossary=()):
+                 flag_rules, cautions, caution_rules, question_rules, files, glossary):
         self.meta = meta
         self.version = str(meta["version"])
         self.reviewed = meta["reviewed"]
@@ -653,7 +644,8 @@ def load_rulebook(root: str) -> RuleBook:
 
     meta = read("meta.yaml")
     _expect(isinstance(meta, dict), "meta.yaml", None, "must be a mapping")
-    for key in ("version", "reviewed", "review_interval_days", "caveat", "precedence", "groups", "urgency"):
+    for key in ("version", "reviewed", "review_interval_days", "caveat", "precedence", "groups",
+                "urgency", "emergency_notice"):
         _expect(key in meta, "meta.yaml", None, f"is missing '{key}'")
     _as_date(meta["reviewed"], "meta.yaml", None)
     _expect(sorted(meta["precedence"]) == sorted(RULE_GROUPS), "meta.yaml", None,

@@ -9,13 +9,24 @@ import datetime as _dt
 import json
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .forms import build_form_class
-from .rules import GRID_ROWS, RuleBook
+from .jsonprovider import OrjsonProvider
+from .rules import RuleBook
 
 bp = Blueprint("web", __name__)
+
+# The option grid's rows (results page and summary): catalog fields, in order.
+GRID_ROWS = (
+    ("what_it_is", "What is it?"),
+    ("how_given", "How is it given?"),
+    ("how_soon", "How soon might it help?"),
+    ("visits", "Visits and hospital stays"),
+    ("downsides", "Main downsides"),
+    ("daily_life", "What daily life is like"),
+)
 
 
 def rulebook() -> RuleBook:
@@ -79,12 +90,15 @@ def first_sentence(text: str) -> str:
     return text
 
 
-def hidden_answers(answers: dict) -> list:
-    """(name, value) pairs to carry the answers to the next page as hidden fields."""
+def hidden_pairs(values: dict, skip=()) -> list:
+    """(name, value) pairs that carry answers to the next page as hidden fields."""
     pairs = []
-    for name, v in answers.items():
+    for name, v in values.items():
+        if name in skip:
+            continue
         for item in (v if isinstance(v, list) else [v]):
-            pairs.append((name, str(item)))
+            if item not in (None, ""):
+                pairs.append((name, str(item)))
     return pairs
 
 
@@ -99,7 +113,7 @@ def plan_context(answers: dict) -> dict:
         "summary_sources": {k: plan.sources.get(k) or rb.sources[k] for k in dict.fromkeys(cited)},
         "answers": answers,
         "answer_rows": answer_items(rb, answers),
-        "hidden": hidden_answers(answers),
+        "hidden": hidden_pairs(answers),
         "grid_options": grid,
         "grid_rows": GRID_ROWS,
         "today": _dt.date.today(),
@@ -191,28 +205,17 @@ def summary_pdf():
 
 @bp.post("/questionnaire")
 def edit_answers():
-    """Back to the one-page form with the answers filled in (from the results page)."""
-    form = form_class()()
-    form.validate()
-    for name in rulebook().fields:  # show the answers, not the errors, until the person sends it
-        form[name].errors = []
-    return render_template("questionnaire.html", form=form)
+    """Back to the one-page form with the answers filled in (from the results page). Nothing is
+    validated here: the answers are checked when the person sends the form again."""
+    return render_template("questionnaire.html", form=form_class()())
 
 
 # --------------------------------------------------------------------------------------------
 # Step by step: one section per page, answers carried forward as hidden fields
 # --------------------------------------------------------------------------------------------
 def carried(form, skip=()) -> list:
-    """(name, value) hidden pairs for every answer outside ``skip``, exactly as typed."""
-    pairs = []
-    for name in rulebook().fields:
-        if name in skip:
-            continue
-        data = form[name].data
-        for item in (data if isinstance(data, list) else [data]):
-            if item not in (None, ""):
-                pairs.append((name, str(item)))
-    return pairs
+    """Hidden pairs for every answer outside ``skip``, exactly as typed (even if invalid)."""
+    return hidden_pairs({name: form[name].data for name in rulebook().fields}, skip)
 
 
 def render_step(form, n: int, errors=(), notice=None, status=200):
@@ -241,9 +244,9 @@ def _small_number(text: str) -> int | None:
 
 @bp.get("/steps/<int:n>")
 def step(n: int):
-    if not 1 <= n <= len(rulebook().sections):
-        return render_template("error.html", code=404, message="There is no such step."), 404
     rb = rulebook()
+    if not 1 <= n <= len(rb.sections):
+        return render_template("error.html", code=404, message="There is no such step."), 404
     return cached_page(f"step-{n}", "step.html", lambda: {
         "form": form_class()(formdata=None), "n": n, "total": len(rb.sections),
         "section": rb.sections[n - 1], "carried": [], "errors": [], "notice": None})
@@ -298,15 +301,6 @@ def healthz():
 # --------------------------------------------------------------------------------------------
 # JSON API
 # --------------------------------------------------------------------------------------------
-PLAIN_ERRORS = {
-    400: "We could not read what was sent. Please go back and try again.",
-    404: "We could not find that page.",
-    405: "This page cannot be opened that way. Please start from the questions.",
-    413: "What was sent is too large. The questions need only a few answers: please go back "
-         "and send them again.",
-}
-
-
 def api_error(errors: dict, status: int = 400):
     return jsonify(caveat=rulebook().caveat, errors=errors), status
 
@@ -330,10 +324,19 @@ def api_plan():
 # --------------------------------------------------------------------------------------------
 # Set-up
 # --------------------------------------------------------------------------------------------
+# What an error page says, in plain words (the same for pages and the API).
+PLAIN_ERRORS = {
+    400: "We could not read what was sent. Please go back and try again.",
+    404: "We could not find that page.",
+    405: "This page cannot be opened that way. Please start from the questions.",
+    413: "What was sent is too large. The questions need only a few answers: please go back "
+         "and send them again.",
+}
+
+
 def init_app(app: Flask, rb: RuleBook) -> None:
     app.extensions["bonemets"] = rb
     app.extensions["bonemets_form"] = build_form_class(rb)
-    from .jsonprovider import OrjsonProvider
     app.json = OrjsonProvider(app)
     app.register_blueprint(bp)
     app.jinja_env.filters["said"] = said
@@ -358,10 +361,6 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     def _globals():
         return {"rb": rb, "caveat": rb.caveat, "meta": rb.meta}
 
-    @app.errorhandler(CSRFError)
-    def _csrf(err):  # pragma: no cover - forms validate CSRF themselves; kept as a safety net
-        return render_template("error.html", code=400, message=err.description), 400
-
     @app.errorhandler(HTTPException)
     def _http(err):
         message = PLAIN_ERRORS.get(err.code, err.description)
@@ -379,8 +378,7 @@ def init_app(app: Flask, rb: RuleBook) -> None:
 
     @app.errorhandler(Exception)
     def _crash(err):  # never show a traceback or a bare 500 page; log no answers
-        if isinstance(err, HTTPException):
-            return _http(err)
+        # (HTTP errors such as 404 never get here: Flask gives them to _http above.)
         if current_app.config.get("PROPAGATE_EXCEPTIONS"):
             raise err
         current_app.logger.error("Unhandled error on %s %s: %s", request.method, request.path,

@@ -5,7 +5,6 @@ import re
 
 import pytest
 
-from conftest import TYPICAL
 
 
 def form_data(answers):
@@ -26,11 +25,12 @@ def test_pages_have_the_caveat_and_version(client, rulebook, url):
     assert '<html lang="en">' in html
 
 
-def test_start_page_explains_and_links(client):
+def test_start_page_explains_and_links(client, rulebook):
     html = client.get("/").get_data(as_text=True)
     for words in ["What this guide does", "What it does not do", "Your privacy", "/steps/1",
                   "/questionnaire"]:
         assert words in html
+    assert " ".join(rulebook.meta["emergency_notice"].split()) in " ".join(html.split())
 
 
 def test_questionnaire_has_every_field_once_per_value(client, rulebook):
@@ -95,7 +95,7 @@ def test_invalid_answer_reshows_form_and_keeps_answers(client, typical, field, v
     assert "There is a problem" in html
     assert message in html
     assert f'<a href="#{field}-0">' in html, "error summary links to the field"
-    assert f'aria-describedby="' in html and f"{field}-error" in html
+    assert 'aria-describedby="' in html and f"{field}-error" in html
     assert html.startswith("<!doctype html>") and "<title>Error:" in html
     for name, v in typical.items():
         if name == field:
