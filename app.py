@@ -9,9 +9,8 @@ import sys
 
 from flask import Flask
 
+from bonemets.paths import RULES_DIR, STATIC_DIR, TEMPLATES_DIR
 from bonemets.rules import RuleBookError, load_rulebook
-
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class ConfigError(RuntimeError):
@@ -26,10 +25,11 @@ def _cli_task() -> bool:
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, template_folder=TEMPLATES_DIR,
+                static_folder=STATIC_DIR)
     app.config.from_mapping(
         # A clinician can check a proposed rule book folder: BONEMETS_RULES_DIR=... flask rules check
-        RULES_DIR=os.environ.get("BONEMETS_RULES_DIR") or os.path.join(HERE, "rules"),
+        RULES_DIR=os.environ.get("BONEMETS_RULES_DIR") or RULES_DIR,
         MAX_CONTENT_LENGTH=64 * 1024,           # answers are small; refuse anything large
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         WTF_CSRF_TIME_LIMIT=6 * 3600,           # a long appointment-prep session is fine

@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from urllib.parse import urlencode
@@ -22,8 +21,6 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 HOST = "127.0.0.1"
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 
 def typical_answers() -> dict:

@@ -16,7 +16,7 @@ import time
 
 from _common import form_body, print_table, typical_answers
 
-from app import create_app  # noqa: E402  (after _common puts the repo on sys.path)
+from app import create_app
 
 
 def timed(client, path: str, body: str, runs: int) -> tuple[list, int]:

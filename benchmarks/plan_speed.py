@@ -17,7 +17,7 @@ import time
 
 from _common import ROOT, print_table
 
-from bonemets.cli import load_scenarios  # noqa: E402  (after _common puts ROOT on sys.path)
+from bonemets.cli import load_scenarios
 from bonemets.rules import load_rulebook  # noqa: E402
 
 

@@ -13,7 +13,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, path2url
 
-STATIC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
+from .paths import STATIC_DIR as STATIC
 _FONTS = FontConfiguration()
 # The stylesheets are parsed once per process, not on every PDF (the page does not link them
 # when it is rendered for the PDF).

@@ -3,19 +3,13 @@ its test client and the rule book."""
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
+from app import create_app
+from bonemets.paths import REPO as ROOT, RULES_DIR, SCENARIOS_DIR as SCENARIO_DIR
+from bonemets.rules import load_rulebook
 
-from app import create_app  # noqa: E402
-from bonemets.rules import load_rulebook  # noqa: E402
-
-RULES_DIR = os.path.join(ROOT, "rules")
-SCENARIO_DIR = os.path.join(ROOT, "tests", "scenarios")
 
 
 @pytest.fixture(scope="session")
