@@ -11,6 +11,8 @@ from wtforms import RadioField, SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from .answers import check_value
+from .messages import form_problem
 from .rules import Field, RuleBook
 
 
@@ -20,37 +22,22 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class AllowedAnswers:
-    """Every submitted value must be one of the question's answers (clear message if not)."""
+class Checked:
+    """The answer passes the one answer validator (bonemets/answers.py), as the JSON API's do;
+    its problem is shown in words from the message catalog. A number keeps what was typed, so
+    the person can fix it."""
 
     def __init__(self, spec: Field):
         self.spec = spec
 
     def __call__(self, form, field):
-        values = field.data if isinstance(field.data, list) else [field.data]
-        for v in values:
-            if v not in self.spec.values:
-                raise ValidationError(
-                    f"“{str(v)[:40]}” is not one of the answers to “{self.spec.label}”. "
-                    "Choose one of the answers listed, or “I don't know”.")
-
-
-class WholeNumber:
-    """A whole number in range, or blank. Keeps what was typed so the person can fix it."""
-
-    def __init__(self, spec: Field):
-        self.spec = spec
-
-    def __call__(self, form, field):
-        raw = (field.data or "").strip()
-        if not raw:
+        data = field.data
+        if isinstance(data, str) and not data.strip():
             field.errors[:] = []
             raise StopValidation()
-        # isdecimal, not isdigit: int() refuses "²"; and no int() of a 5,000-digit string
-        if not raw.isdecimal() or len(raw) > 6 or not (self.spec.min <= int(raw) <= self.spec.max):
-            raise ValidationError(
-                f"Enter a whole number from {self.spec.min} to {self.spec.max} for "
-                f"“{self.spec.label}”, or leave it blank.")
+        _, problem = check_value(self.spec, data)
+        if problem is not None:
+            raise ValidationError(form_problem(problem, self.spec))
 
 
 def build_form_class(rulebook: RuleBook) -> type:
@@ -62,13 +49,13 @@ def build_form_class(rulebook: RuleBook) -> type:
         if spec.kind == "one":
             attrs[name] = RadioField(spec.label, choices=choices, description=desc,
                                      validate_choice=False,
-                                     validators=[Optional(), AllowedAnswers(spec)])
+                                     validators=[Optional(), Checked(spec)])
         elif spec.kind == "many":
             attrs[name] = CheckboxesField(spec.label, choices=choices, description=desc,
                                           validate_choice=False,
-                                          validators=[Optional(), AllowedAnswers(spec)])
+                                          validators=[Optional(), Checked(spec)])
         else:
-            attrs[name] = StringField(spec.label, description=desc, validators=[WholeNumber(spec)],
+            attrs[name] = StringField(spec.label, description=desc, validators=[Checked(spec)],
                                       render_kw={"inputmode": "numeric", "pattern": "[0-9]*",
                                                  "autocomplete": "off", "size": 3})
 

@@ -14,6 +14,7 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, path2url
 
 from .paths import STATIC_DIR as STATIC
+
 _FONTS = FontConfiguration()
 # The stylesheets are parsed once per process, not on every PDF (the page does not link them
 # when it is rendered for the PDF).

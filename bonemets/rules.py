@@ -25,9 +25,11 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import yaml
+
+from .answers import validate
 
 __all__ = [
     "RuleBookError", "RuleBook", "Plan", "load_rulebook", "GROUPS", "URGENCIES",
@@ -110,38 +112,6 @@ class Matcher:
     min: int | None = None
     max: int | None = None
 
-    def describe(self, fields: Mapping[str, Field]) -> str:
-        """The condition in plain words, for /rules."""
-        f = fields[self.field]
-        q = f.summary_label
-        parts = []
-        if self.any is not None:
-            names = _labels(f, self.any)
-            parts.append(f"{q} is {names}" if f.kind == "one" else f"{q} includes {names}")
-        if self.all is not None:
-            parts.append(f"{q} includes all of {_labels(f, self.all, 'and')}")
-        if self.none is not None:
-            parts.append(f"{q} is not {_labels(f, self.none)}" if f.kind == "one"
-                         else f"{q} does not include {_labels(f, self.none)}")
-        if self.known is True:
-            parts.append(f"{q} is known")
-        if self.known is False:
-            parts.append(f"{q} is not known or not answered")
-        if self.min is not None and self.max is not None:
-            parts.append(f"{q} is from {self.min} to {self.max}")
-        elif self.min is not None:
-            parts.append(f"{q} is {self.min} or more")
-        elif self.max is not None:
-            parts.append(f"{q} is {self.max} or less")
-        return " and ".join(parts)
-
-
-def _labels(f: Field, values: Iterable[str], joiner: str = "or") -> str:
-    ordered = [f'"{f.label_for(v)}"' for v in f.values if v in values]
-    if len(ordered) <= 1:
-        return "".join(ordered)
-    return ", ".join(ordered[:-1]) + f" {joiner} " + ordered[-1]
-
 
 @dataclass(frozen=True)
 class Condition:
@@ -175,12 +145,6 @@ class Condition:
                     return False
         return True
 
-    def describe(self, fields: Mapping[str, Field]) -> str:
-        if not self.matchers:
-            return "Always (for everyone)"
-        return "If " + ", and ".join(m.describe(fields) for m in self.matchers)
-
-
 
 _UNKNOWN_SET = frozenset({UNKNOWN})
 
@@ -208,12 +172,14 @@ class Rule:
 class Reason:
     rule: str
     group: str | None
-    because: list
+    because: list       # ["field=value,value"] as the contract shows them
     text: str
     sources: list
+    facts: list = None  # [{"field": name, "values": [...]}]: the answers that triggered the rule
 
     def to_dict(self) -> dict:
-        d = {"rule": self.rule, "because": self.because, "text": self.text, "sources": self.sources}
+        d = {"rule": self.rule, "because": self.because, "facts": self.facts, "text": self.text,
+             "sources": self.sources}
         if self.group:
             d["group"] = self.group
         return d
@@ -338,62 +304,9 @@ class RuleBook:
 
     # -- answers -------------------------------------------------------------------------
     def validate_answers(self, data: Any) -> tuple[dict, dict]:
-        """Check raw answers (e.g. parsed JSON). Returns (clean answers, errors by field).
-
-        Missing, ``None`` or empty answers are left out (they mean "not answered"). A tick-all
-        answer may be a list or a single value. "None" or "I don't know" ticked together with
-        other answers is dropped in favour of the others.
-        """
-        if not isinstance(data, Mapping):
-            return {}, {"_body": "Send the answers as a JSON object, such as {\"primary_cancer\": \"breast\"}."}
-        clean: dict = {}
-        errors: dict = {}
-        for name, value in data.items():
-            f = self.fields.get(name) if isinstance(name, str) else None
-            if f is None:
-                errors[str(name)] = "This is not a question we ask. Check the spelling of the field name."
-                continue
-            if value is None or value == "" or value == []:
-                continue
-            if f.kind == "number":
-                if isinstance(value, bool) or not isinstance(value, (int, str)):
-                    errors[name] = f"Enter a whole number from {f.min} to {f.max}."
-                    continue
-                if isinstance(value, str):
-                    s = value.strip()
-                    if not s:
-                        continue
-                    # isdecimal, not isdigit: int() refuses digits such as "²" (fuzzing found it)
-                    if not (s.isdecimal() or (s[0] == "-" and s[1:].isdecimal())) or len(s) > 6:
-                        errors[name] = f"Enter a whole number from {f.min} to {f.max}."
-                        continue
-                    value = int(s)
-                if not (f.min <= value <= f.max):
-                    errors[name] = f"Enter a whole number from {f.min} to {f.max}."
-                    continue
-                clean[name] = value
-            elif f.kind == "one":
-                if not isinstance(value, str):
-                    errors[name] = "Choose one answer, not a list." if isinstance(value, list) \
-                        else "Choose one of the answers given."
-                    continue
-                if value not in f.value_set:
-                    errors[name] = f"'{value[:40]}' is not one of the answers. Choose one of: {', '.join(f.values)}."
-                    continue
-                clean[name] = value
-            else:  # many
-                items = [value] if isinstance(value, str) else value
-                if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                    errors[name] = "Send a list of answers."
-                    continue
-                bad = [i for i in items if i not in f.value_set]
-                if bad:
-                    errors[name] = f"'{bad[0][:40]}' is not one of the answers. Choose from: {', '.join(f.values)}."
-                    continue
-                chosen = [v for v in f.values if v in items] if len(items) > 1 else items
-                real = [v for v in chosen if v not in f.exclusive]
-                clean[name] = real if real else chosen
-        return clean, errors
+        """Check raw answers (e.g. parsed JSON). Returns (clean answers, problems by field): see
+        :func:`bonemets.answers.validate`, the one validator of the form, steps and API."""
+        return validate(self.fields, data)
 
     def _normalise(self, answers: Mapping[str, Any]) -> dict:
         norm = {}
@@ -411,6 +324,14 @@ class RuleBook:
         return norm
 
     @staticmethod
+    def _fact(field: str, answers: Mapping[str, Any]) -> dict:
+        """The answer to ``field`` as a reason's fact: no values means "not answered"."""
+        v = answers.get(field)
+        if v is None or v == [] or v == "":
+            return {"field": field, "values": []}
+        return {"field": field, "values": list(v) if isinstance(v, list) else [v]}
+
+    @staticmethod
     def _said(field: str, answers: Mapping[str, Any]) -> str:
         """``field=value`` as the person answered it (a reason's "because")."""
         v = answers.get(field)
@@ -425,16 +346,19 @@ class RuleBook:
         """Turn (validated) answers into a Plan. Pure: same answers, same plan."""
         norm = self._normalise(answers)
         used_sources: set = set()
-        said_memo: dict = {}
+        memo: dict = {}
 
-        def because(rule: Rule) -> list:
-            out = []
-            for f in rule.when.fields:
-                text = said_memo.get(f)
-                if text is None:
-                    text = said_memo[f] = self._said(f, answers)
-                out.append(text)
-            return out
+        def trace(rule: Rule) -> tuple:
+            """(because, facts): the answers a rule looked at, as strings and as facts."""
+            t = memo.get(rule.when.fields)
+            if t is None:
+                t = memo[rule.when.fields] = ([self._said(f, answers) for f in rule.when.fields],
+                                              [self._fact(f, answers) for f in rule.when.fields])
+            return t
+
+        def reason(rule: Rule, group: str | None) -> Reason:
+            because, facts = trace(rule)
+            return Reason(rule.id, group, list(because), rule.text, list(rule.sources), list(facts))
 
         # Options: every catalog option exactly once.
         reasons: dict = {oid: [] for oid in self.options}
@@ -443,7 +367,7 @@ class RuleBook:
             if g is not None and not (norm[g[0]] & g[1]):
                 continue
             if rule.when.matches(norm):
-                r = Reason(rule.id, rule.group, because(rule), rule.text, list(rule.sources))
+                r = reason(rule, rule.group)
                 used_sources.update(rule.sources)
                 for oid in rule.options:
                     reasons[oid].append(r)
@@ -486,8 +410,7 @@ class RuleBook:
                     fr = flags[rule.flag] = RedFlagResult(rule.flag, d["urgency"], d["title"],
                                                           d["action"], list(d["sources"]), [])
                     used_sources.update(d["sources"])
-                fr.reasons.append(Reason(rule.id, None, because(rule), rule.text,
-                                         list(rule.sources)))
+                fr.reasons.append(reason(rule, None))
                 used_sources.update(rule.sources)
         red_flags = sorted(flags.values(), key=lambda f: self._urgency_order[f.urgency])
 
@@ -497,7 +420,7 @@ class RuleBook:
             if rule.text not in seen and rule.when.matches(norm):
                 seen.add(rule.text)
                 questions.append({"text": rule.text, "rule": rule.id,
-                                  "because": because(rule),
+                                  "because": list(trace(rule)[0]), "facts": list(trace(rule)[1]),
                                   "sources": list(rule.sources)})
                 used_sources.update(rule.sources)
 

@@ -1,0 +1,51 @@
+"""The JSON API: ``POST /api/plan`` (answers as JSON -> the plan as JSON), with JSON errors of
+its own: every error under /api/ is ``{"caveat": ..., "errors": {field: message}}``, never an
+HTML page. Needs no CSRF token: it changes nothing on the server and accepts only JSON objects.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Flask, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from . import messages as msg
+from .answers import BODY
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def api_error(errors: dict, status: int = 400):
+    return jsonify(caveat=current_app.extensions["bonemets"].caveat, errors=errors), status
+
+
+@bp.post("/plan")
+def plan():
+    if not request.is_json:
+        return api_error({BODY: str(msg.API_PROBLEMS["not_json_type"])})
+    try:
+        data = json.loads(request.get_data(cache=False) or b"")
+    except (ValueError, RecursionError):
+        return api_error({BODY: str(msg.API_PROBLEMS["not_json"])})
+    rb = current_app.extensions["bonemets"]
+    answers, problems = rb.validate_answers(data)
+    if problems:
+        return api_error(msg.api_problems(problems, rb.fields))
+    return jsonify(rb.plan(answers).to_dict())
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(bp.url_prefix + "/")
+
+
+def http_error(err: HTTPException):
+    """An HTTP error (404, 405, 413...) under /api/, as JSON."""
+    return api_error({"_request": msg.http_error(err.code, err.description)}, err.code)
+
+
+def crash():
+    return api_error({"_server": msg.http_error(500)}, 500)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,102 @@
+"""The interface's message catalog: every word the code (not the rule book) shows a person.
+
+Marked for translation with Flask-Babel (English is the source language): a Spanish catalog is
+a ``translations/es/LC_MESSAGES/messages.po`` made with ``pybabel extract -F babel.cfg`` and
+``pybabel init``; nothing else changes. Clinical wording never lives here: it is in ``rules/``.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from .answers import Problem
+
+# Answer problems (codes from bonemets/answers.py). The form names the question by its label (a
+# person reads it beside the question); the JSON API lists the values a program may send.
+FORM_PROBLEMS = {
+    "not_a_number": _l("Enter a whole number from %(min)s to %(max)s for “%(label)s”, or leave it blank."),
+    "out_of_range": _l("Enter a whole number from %(min)s to %(max)s for “%(label)s”, or leave it blank."),
+    "not_one": _l("Choose one answer to “%(label)s”."),
+    "not_a_choice": _l("“%(value)s” is not one of the answers to “%(label)s”. Choose one of the "
+                       "answers listed, or “I don't know”."),
+    "not_a_list": _l("Choose the answers to “%(label)s” from the list."),
+}
+API_PROBLEMS = {
+    "not_an_object": _l('Send the answers as a JSON object, such as {"primary_cancer": "breast"}.'),
+    "unknown_field": _l("This is not a question we ask. Check the spelling of the field name."),
+    "not_a_number": _l("Enter a whole number from %(min)s to %(max)s."),
+    "out_of_range": _l("Enter a whole number from %(min)s to %(max)s."),
+    "not_one": _l("Choose one answer, not a list."),
+    "not_a_choice": _l("'%(value)s' is not one of the answers. Choose one of: %(values)s."),
+    "not_a_list": _l("Send a list of answers."),
+    "not_json_type": _l("Send the answers as JSON with the header Content-Type: application/json."),
+    "not_json": _l("The body is not valid JSON."),
+}
+
+
+def form_problem(problem: Problem, field) -> str:
+    return str(FORM_PROBLEMS[problem.code]) % {**problem.params, "label": field.label}
+
+
+def api_problem(problem: Problem, field=None) -> str:
+    values = ", ".join(field.values) if field is not None and field.kind != "number" else ""
+    return str(API_PROBLEMS[problem.code]) % {**problem.params, "values": values}
+
+
+def api_problems(problems: dict, fields) -> dict:
+    """{field: Problem} -> {field: message} for the JSON API and the command line."""
+    return {name: api_problem(p, fields.get(name)) for name, p in problems.items()}
+
+
+# Words the presenter puts around the rule book's own wording.
+NOT_ANSWERED = _l("Not answered")
+NOT_ANSWERED_SAID = _l("not answered")
+SAID_JOIN = "; "
+
+# The option grid: which catalog fields it compares, and the row headings.
+GRID_ROWS = (
+    ("what_it_is", _l("What is it?")),
+    ("how_given", _l("How is it given?")),
+    ("how_soon", _l("How soon might it help?")),
+    ("visits", _l("Visits and hospital stays")),
+    ("downsides", _l("Main downsides")),
+    ("daily_life", _l("What daily life is like")),
+)
+
+# Plain-language error pages (the same words for pages and the API).
+HTTP_ERRORS = {
+    400: _l("We could not read what was sent. Please go back and try again."),
+    404: _l("We could not find that page."),
+    405: _l("This page cannot be opened that way. Please start from the questions."),
+    413: _l("What was sent is too large. The questions need only a few answers: please go back "
+            "and send them again."),
+    500: _l("Something went wrong on our side."),
+}
+NO_SUCH_STEP = _l("There is no such step.")
+
+
+def http_error(code: int, default: str = "") -> str:
+    text = HTTP_ERRORS.get(code)
+    return str(text) if text is not None else default
+
+
+# Conditions in plain words (the rule book page).
+COND = {
+    "is": _l("%(q)s is %(names)s"),
+    "includes": _l("%(q)s includes %(names)s"),
+    "includes_all": _l("%(q)s includes all of %(names)s"),
+    "is_not": _l("%(q)s is not %(names)s"),
+    "not_includes": _l("%(q)s does not include %(names)s"),
+    "known": _l("%(q)s is known"),
+    "not_known": _l("%(q)s is not known or not answered"),
+    "between": _l("%(q)s is from %(min)s to %(max)s"),
+    "at_least": _l("%(q)s is %(min)s or more"),
+    "at_most": _l("%(q)s is %(max)s or less"),
+    "and": _l("and"),
+    "or": _l("or"),
+    "always": _l("Always (for everyone)"),
+    "if": _l("If %(conditions)s"),
+    "join": _l(", and "),
+}
+
+__all__ = ["_", "_l"]

@@ -1,0 +1,278 @@
+"""The presenter: a Plan -> what every output shows.
+
+The results page, the summary, the PDF, the rule book page and every later export (FHIR, CDS
+Hooks cards, another language) show the same things, made here once from the Plan, the answers
+and the rule book: the answers in plain words, red flags, option cards by group, the option grid,
+the priorities, the questions to ask, and the sources cited by whatever is shown.
+
+Words come from the rule book's data (labels, catalog, meta.yaml) or from the interface's message
+catalog (``bonemets/messages.py``); nothing here parses engine strings: reasons carry ``facts``
+(field and values), which are turned into words here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from . import messages as msg
+from .rules import Plan, RuleBook
+
+
+# --------------------------------------------------------------------------------------------
+# The vocabulary's roles (rules/meta.yaml, 'vocabulary')
+# --------------------------------------------------------------------------------------------
+def vocabulary(rb: RuleBook) -> dict:
+    return rb.meta["vocabulary"]
+
+
+def group_order(rb: RuleBook) -> list:
+    """Group ids in the order every page shows them (rules/meta.yaml, 'groups')."""
+    return list(rb.meta["groups"])
+
+
+def not_sure_values(rb: RuleBook) -> frozenset:
+    return frozenset(vocabulary(rb)["not_sure"])
+
+
+# --------------------------------------------------------------------------------------------
+# Answers and facts in plain words
+# --------------------------------------------------------------------------------------------
+def _answer_text(f, values: list) -> str:
+    if not values:
+        return str(msg.NOT_ANSWERED)
+    if f.kind == "number":
+        return str(values[0])
+    return msg.SAID_JOIN.join(f.label_for(v) for v in values)
+
+
+def answer_rows(rb: RuleBook, answers: dict) -> list:
+    """The person's answers in plain words, one row per question that applies, "I don't know"
+    and "Not answered" included."""
+    rows = []
+    unsure = frozenset((vocabulary(rb)["dont_know"],))
+    for section in rb.sections:
+        for name in section.fields:
+            f = rb.fields[name]
+            if not f.applies(answers) and name not in answers:
+                continue
+            v = answers.get(name)
+            values = [] if v is None or v == [] else (list(v) if isinstance(v, list) else [v])
+            rows.append({"field": name, "section": section.id, "question": f.summary_label,
+                         "answer": _answer_text(f, values), "answered": bool(values),
+                         "unknown": not values or set(values) <= unsure})
+    return rows
+
+
+def said(rb: RuleBook, facts: list) -> list:
+    """A reason's facts (the answers that triggered it) in plain words."""
+    out = []
+    for fact in facts or ():
+        f = rb.fields[fact["field"]]
+        text = _answer_text(f, fact["values"]) if fact["values"] else str(msg.NOT_ANSWERED_SAID)
+        out.append(f"{f.summary_label}: {text}")
+    return out
+
+
+def only_if_tokens(f) -> list:
+    """``field=value`` tokens of the answers that make a follow-up question apply (the
+    questionnaire marks each follow-up with them; the follow-up stylesheet matches them)."""
+    return [f"{lead}={v}" for lead, values in f.only_if.items() for v in values]
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a catalog text (the compact printed grid and summary notes)."""
+    for i, ch in enumerate(text):
+        if ch in ".!?" and (i + 1 == len(text) or text[i + 1] == " ") and i > 20:
+            return text[: i + 1]
+    return text
+
+
+def hidden_pairs(values: dict, skip=()) -> list:
+    """(name, value) pairs that carry answers to the next page as hidden fields."""
+    pairs = []
+    for name, v in values.items():
+        if name in skip:
+            continue
+        for item in (v if isinstance(v, list) else [v]):
+            if item not in (None, ""):
+                pairs.append((name, str(item)))
+    return pairs
+
+
+# --------------------------------------------------------------------------------------------
+# Conditions in plain words (the rule book page)
+# --------------------------------------------------------------------------------------------
+def _labels(f, values, joiner) -> str:
+    ordered = [f'"{f.label_for(v)}"' for v in f.values if v in values]
+    if len(ordered) <= 1:
+        return "".join(ordered)
+    return ", ".join(ordered[:-1]) + f" {joiner} " + ordered[-1]
+
+
+def describe_matcher(rb: RuleBook, m) -> str:
+    f = rb.fields[m.field]
+    c = msg.COND
+    q = f.summary_label
+    either, both = str(c["or"]), str(c["and"])
+    parts = []
+    if m.any is not None:
+        parts.append(str(c["is" if f.kind == "one" else "includes"]) % {"q": q, "names": _labels(f, m.any, either)})
+    if m.all is not None:
+        parts.append(str(c["includes_all"]) % {"q": q, "names": _labels(f, m.all, both)})
+    if m.none is not None:
+        parts.append(str(c["is_not" if f.kind == "one" else "not_includes"])
+                     % {"q": q, "names": _labels(f, m.none, either)})
+    if m.known is True:
+        parts.append(str(c["known"]) % {"q": q})
+    if m.known is False:
+        parts.append(str(c["not_known"]) % {"q": q})
+    if m.min is not None and m.max is not None:
+        parts.append(str(c["between"]) % {"q": q, "min": m.min, "max": m.max})
+    elif m.min is not None:
+        parts.append(str(c["at_least"]) % {"q": q, "min": m.min})
+    elif m.max is not None:
+        parts.append(str(c["at_most"]) % {"q": q, "max": m.max})
+    return f" {both} ".join(parts)
+
+
+def describe(rb: RuleBook, condition) -> str:
+    """A rule's condition in plain words."""
+    if not condition.matchers:
+        return str(msg.COND["always"])
+    return str(msg.COND["if"]) % {
+        "conditions": str(msg.COND["join"]).join(describe_matcher(rb, m) for m in condition.matchers)}
+
+
+# --------------------------------------------------------------------------------------------
+# What an output shows
+# --------------------------------------------------------------------------------------------
+def reason_view(rb: RuleBook, r) -> dict:
+    return {"rule": r.rule, "group": r.group, "text": r.text, "sources": r.sources,
+            "said": said(rb, r.facts)}
+
+
+def option_card(rb: RuleBook, o) -> dict:
+    """One option as every output shows it: catalog entry, group, reasons on both sides, checks."""
+    reasons = [reason_view(rb, r) for r in o.reasons]
+    rank = rb.precedence[0]  # the group that always wins (a safety rule) is shown as "against"
+    return {
+        "id": o.id, "group": o.group, "group_short": rb.meta["groups"][o.group]["short"],
+        "catalog": rb.options[o.id], "name": rb.options[o.id]["name"],
+        "reasons": reasons,
+        "against": [r for r in reasons if r["group"] == rank],
+        "fits": [r for r in reasons if r["group"] != rank],
+        "cautions": o.cautions,
+    }
+
+
+def red_flag_view(rb: RuleBook, f) -> dict:
+    return {"id": f.id, "urgency": f.urgency, "heading": rb.meta["urgency"][f.urgency]["heading"],
+            "title": f.title, "action": f.action, "sources": f.sources,
+            "rule": f.reasons[0].rule, "said": [s for r in f.reasons for s in said(rb, r.facts)]}
+
+
+def grid(rb: RuleBook, cards: list) -> dict:
+    """The option grid (an Option Grid): one row per catalog field, one column per option. Each
+    cell has the full text (screen) and a short one (print)."""
+    rows = []
+    for key, label in msg.GRID_ROWS:
+        cells = []
+        for card in cards:
+            v = card["catalog"][key]
+            full = v if isinstance(v, list) else str(v)
+            brief = v[0] if isinstance(v, list) else first_sentence(v)
+            cells.append({"full": full, "brief": brief})
+        rows.append({"key": key, "label": str(label), "cells": cells})
+    return {"options": cards, "rows": rows}
+
+
+def priorities(rb: RuleBook, answers: dict, cards: list) -> dict:
+    """What matters most to the person, each with what the listed options' catalog says about it;
+    or, when nothing is chosen, the things people often weigh up."""
+    name = vocabulary(rb)["priorities_field"]
+    f = rb.fields[name]
+    unsure = not_sure_values(rb)
+    chosen = []
+    for p in [p for p in (answers.get(name) or []) if p not in unsure]:
+        notes = []
+        for card in cards:
+            t = card["catalog"]["priorities"].get(p)
+            if t:
+                notes.append(f"{card['name']}: {first_sentence(t)}")
+        chosen.append({"value": p, "label": f.label_for(p), "notes": notes})
+    return {"chosen": chosen, "choices": [label for v, label in f.choices if v not in unsure]}
+
+
+def questions(rb: RuleBook, plan: Plan, discuss: list) -> list:
+    """Questions to ask: the plan's own, then the first catalog question of each option often
+    discussed."""
+    qs = [q["text"] for q in plan.questions]
+    qs += [f"{c['name']}: {c['catalog']['questions'][0]}" for c in discuss]
+    return qs
+
+
+def cited_sources(rb: RuleBook, plan: Plan, flags: list, cards: list) -> dict:
+    """Every source cited by what the summary shows: the red flags, and every reason it shows of
+    each card (``card["shown"]``), in the order first cited."""
+    keys = [k for f in flags for k in f["sources"]]
+    keys += [k for card in cards for r in card["shown"] for k in r["sources"]]
+    return {k: plan.sources.get(k) or rb.sources[k] for k in dict.fromkeys(keys)}
+
+
+@dataclass
+class Shown:
+    """Everything the outputs of one plan show (a template gets it as ``shown``)."""
+    plan: Plan
+    answers: dict
+    answer_rows: list
+    red_flags: list
+    groups: list          # [{"id", "heading", "intro", "cards"}], in meta.yaml's order
+    cards: dict           # option id -> card
+    listed: list          # the cards of the options to talk about (summary and grid)
+    unlikely: list
+    grid: dict
+    priorities: dict
+    questions: list
+    sources: dict         # every source the plan uses (results page)
+    summary_sources: dict  # every source the summary shows a reason or warning from
+    hidden: list = field(default_factory=list)
+
+    @property
+    def has_emergency(self) -> bool:
+        return self.plan.has_emergency
+
+
+def present(rb: RuleBook, plan: Plan, answers: dict) -> Shown:
+    cards = {o.id: option_card(rb, o) for o in plan.options}
+    groups = []
+    for g in group_order(rb):
+        meta = rb.meta["groups"][g]
+        gc = [cards[o.id] for o in plan.options if o.group == g]
+        if gc:
+            groups.append({"id": g, "heading": meta["heading"], "intro": meta.get("intro"),
+                           "cards": gc})
+    listed_groups = vocabulary(rb)["listed_groups"]
+    listed = [cards[o.id] for o in plan.options if o.group in listed_groups]
+    unlikely = [cards[o.id] for o in plan.options if o.group == rb.precedence[0]]
+    # The summary shows the first reason of each listed and each unlikely option.
+    for card in cards.values():
+        card["shown"] = card["reasons"][:1] if card in listed or card in unlikely else []
+    flags = [red_flag_view(rb, f) for f in plan.red_flags]
+    discuss = [cards[o.id] for o in plan.options if o.group == listed_groups[0]]
+    return Shown(
+        plan=plan, answers=answers, answer_rows=answer_rows(rb, answers), red_flags=flags,
+        groups=groups, cards=cards, listed=listed, unlikely=unlikely, grid=grid(rb, listed),
+        priorities=priorities(rb, answers, listed), questions=questions(rb, plan, discuss),
+        sources=plan.sources,
+        summary_sources=cited_sources(rb, plan, flags, listed + unlikely),
+        hidden=hidden_pairs(answers))
+
+
+def rulebook_card(rb: RuleBook, option_id: str) -> dict:
+    """An option as the rule book page shows it: the catalog entry and the rules that place it,
+    by group in precedence order."""
+    rules = rb.rules_for_option(option_id)
+    return {"id": option_id, "catalog": rb.options[option_id], "name": rb.options[option_id]["name"],
+            "by_group": [{"group": g, "heading": rb.meta["groups"][g]["heading"],
+                          "rules": [r for r in rules if r.group == g]}
+                         for g in rb.precedence if any(r.group == g for r in rules)],
+            "placed": bool(rules)}
+

@@ -1,0 +1,65 @@
+"""What the HTML views share: the rule book and form of the app, the presenter's context for a
+plan, reading the posted form, and pages rendered once per process."""
+from __future__ import annotations
+
+import datetime as _dt
+
+from flask import current_app, render_template
+from flask_wtf.csrf import generate_csrf
+
+from ..present import present
+from ..rules import RuleBook
+
+
+def rulebook() -> RuleBook:
+    return current_app.extensions["bonemets"]
+
+
+def form_class():
+    return current_app.extensions["bonemets_form"]
+
+
+def plan_context(answers: dict) -> dict:
+    """What a page that shows a plan gets: ``shown`` (the presenter's view of the plan)."""
+    rb = rulebook()
+    shown = present(rb, rb.plan(answers), answers)
+    return {"shown": shown, "plan": shown.plan, "today": _dt.date.today()}
+
+
+def csrf_failed(form) -> bool:
+    token = getattr(form, "csrf_token", None)
+    return bool(token is not None and token.errors)
+
+
+def reshow(form, status: int = 400, notice: str | None = None):
+    return render_template("questionnaire.html", form=form, notice=notice), status
+
+
+def parse_form():
+    """Validate the posted questionnaire. Returns (answers, None) or (None, error response)."""
+    form = form_class()()
+    if form.validate():
+        return form.answers(), None
+    if csrf_failed(form) and len(form.error_list()) == 0:
+        return None, reshow(form, 400, notice="csrf")
+    return None, reshow(form)
+
+
+_TOKEN_SLOT = "\x00csrf-token\x00"
+
+
+def cached_page(key: str, template: str, context=dict) -> str:
+    """A page that is the same for everyone, rendered once per process.
+
+    The only per-person part of these pages is the CSRF token, so the page is rendered with a
+    placeholder and each request gets its own token put in. The blank one-page questionnaire
+    has about 150 inputs; this makes it several times faster to serve.
+    """
+    app = current_app._get_current_object()
+    cache = app.extensions.setdefault("bonemets_pages", {})
+    html = cache.get(key)
+    if html is None:
+        html = render_template(template, csrf_token=lambda: _TOKEN_SLOT, **context())
+        if not (app.debug or app.config.get("TEMPLATES_AUTO_RELOAD")):
+            cache[key] = html
+    return html.replace(_TOKEN_SLOT, generate_csrf()) if _TOKEN_SLOT in html else html
