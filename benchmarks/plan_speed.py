@@ -17,7 +17,7 @@ import time
 
 from _common import ROOT, print_table
 
-from bonemets.cli import load_scenarios
+from bonemets.scenarios import load_scenarios
 from bonemets.rules import load_rulebook  # noqa: E402
 
 

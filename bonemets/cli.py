@@ -3,57 +3,19 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import sys
 
 import click
-import yaml
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from . import scenarios as sc
+from .messages import api_problems
+from .paths import SCENARIOS_DIR
 from .rules import GROUPS, RuleBookError, load_rulebook
+from .scenarios import coverage_report, load_scenarios  # noqa: F401  (also used by tests)
 
 rules_cli = AppGroup("rules", help="Check, explain and measure the rule book.")
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_SCENARIOS = os.path.join(os.path.dirname(HERE), "tests", "scenarios")
-
-
-def load_scenarios(folder: str) -> list:
-    """Every scenario in every YAML file of a folder, each tagged with its file name."""
-    out = []
-    for name in sorted(os.listdir(folder)):
-        if name.endswith((".yaml", ".yml")):
-            with open(os.path.join(folder, name), encoding="utf-8") as fh:
-                for case in yaml.safe_load(fh) or []:
-                    case["file"] = name
-                    out.append(case)
-    return out
-
-
-def coverage_report(rb, scenarios: list) -> dict:
-    """Which rules fire in at least one scenario, and which groups each option reaches."""
-    fired, placed = set(), {oid: set() for oid in rb.options}
-    for case in scenarios:
-        answers, errors = rb.validate_answers(case.get("answers") or {})
-        if errors:
-            raise click.ClickException(f"scenario '{case.get('name')}' has bad answers: {errors}")
-        plan = rb.plan(answers)
-        for o in plan.options:
-            placed[o.id].add(o.group)
-            fired.update(r.rule for r in o.reasons)
-            for c in o.cautions:
-                fired.update(c["rules"])
-        for f in plan.red_flags:
-            fired.update(r.rule for r in f.reasons)
-        fired.update(q["rule"] for q in plan.questions)
-    all_ids = [r.id for r in rb.all_rules()]
-    return {
-        "rules": len(all_ids),
-        "fired": [i for i in all_ids if i in fired],
-        "not_fired": [i for i in all_ids if i not in fired],
-        "groups": placed,
-    }
 
 
 @rules_cli.command("check")
@@ -90,9 +52,9 @@ def explain(answers_json, as_json):
         data = json.loads(answers_json)
     except ValueError as exc:
         raise click.ClickException(f"not valid JSON: {exc}")
-    answers, errors = rb.validate_answers(data)
-    if errors:
-        for k, v in errors.items():
+    answers, problems = rb.validate_answers(data)
+    if problems:
+        for k, v in api_problems(problems, rb.fields).items():
             click.echo(f"ERROR {k}: {v}", err=True)
         sys.exit(1)
     plan = rb.plan(answers)
@@ -124,13 +86,16 @@ def explain(answers_json, as_json):
 
 
 @rules_cli.command("coverage")
-@click.option("--scenarios", default=DEFAULT_SCENARIOS, show_default=True,
+@click.option("--scenarios", default=SCENARIOS_DIR, show_default=True,
               help="Folder of scenario YAML files.")
 def coverage(scenarios):
     """Run every scenario; list rules none fires and groups no scenario reaches per option."""
     rb = _rulebook()
-    cases = load_scenarios(scenarios)
-    rep = coverage_report(rb, cases)
+    try:
+        cases = load_scenarios(scenarios)
+        rep = coverage_report(rb, cases)
+    except sc.ScenarioError as exc:
+        raise click.ClickException(str(exc))
     pct = 100.0 * len(rep["fired"]) / rep["rules"]
     click.echo(f"{len(cases)} scenarios; {len(rep['fired'])} of {rep['rules']} rules fired ({pct:.0f}%)")
     for rid in rep["not_fired"]:
@@ -142,6 +107,30 @@ def coverage(scenarios):
         click.echo(f"  {oid:<27} reached: {', '.join(g for g in GROUPS if g in groups):<35}"
                    f" never: {', '.join(missing) or '-'}")
     if rep["not_fired"]:
+        sys.exit(1)
+
+
+@rules_cli.command("test")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=True))
+def test(files):
+    """Run scenario FILES (YAML; a folder means every file in it; default tests/scenarios/) and
+    print each unmet expectation. Exit 1 when any scenario fails."""
+    rb = _rulebook()
+    try:
+        cases = load_scenarios(list(files))
+    except sc.ScenarioError as exc:
+        raise click.ClickException(str(exc))
+    failed = 0
+    for case in cases:
+        _, unmet = sc.run(rb, case)
+        if unmet:
+            failed += 1
+            click.echo(f"FAIL {case['file']}: {case['name']}")
+            for line in unmet:
+                click.echo(f"    {line}")
+    click.echo(f"{len(cases) - failed} of {len(cases)} scenarios passed"
+               + (f", {failed} failed" if failed else ""))
+    if failed or not cases:
         sys.exit(1)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bonemets.cli import coverage_report, load_scenarios
+from bonemets.scenarios import coverage_report, load_scenarios
 from conftest import SCENARIO_DIR
 
 
@@ -47,3 +47,36 @@ def test_cli_explain_json_and_bad_input(app):
     assert bad.exit_code == 1
     junk = runner.invoke(args=["rules", "explain", "not json"])
     assert junk.exit_code != 0 and "not valid JSON" in junk.output
+
+
+def test_cli_rules_test_passes_the_scenarios(app):
+    result = app.test_cli_runner().invoke(args=["rules", "test"])
+    assert result.exit_code == 0, result.output
+    n = len(load_scenarios(SCENARIO_DIR))
+    assert f"{n} of {n} scenarios passed" in result.output
+
+
+def test_cli_rules_test_prints_each_unmet_expectation(app, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("""
+- name: radiation for a painful bone
+  answers: {painful_sites: one_or_two}
+  expect:
+    unlikely: [external_beam_radiation]
+    red_flags: {fracture: emergency}
+- name: bad answer
+  answers: {primary_cancer: moon}
+  expect: {relevant: [pain_medicine]}
+""")
+    good = tmp_path / "good.yaml"
+    good.write_text("- name: fine\n  answers: {painful_sites: one_or_two}\n"
+                    "  expect: {discuss: [external_beam_radiation]}\n")
+    result = app.test_cli_runner().invoke(args=["rules", "test", str(bad), str(good)])
+    assert result.exit_code == 1
+    out = result.output
+    assert "FAIL bad.yaml: radiation for a painful bone" in out
+    assert "external_beam_radiation should be unlikely, is discuss" in out
+    assert "red flag fracture should be emergency, is None" in out
+    assert "FAIL bad.yaml: bad answer" in out and "primary_cancer" in out
+    assert "fine" not in out.replace("FAIL", "")
+    assert "1 of 3 scenarios passed, 2 failed" in out

@@ -1,0 +1,171 @@
+"""Scenarios: plain YAML cases a clinician can read and add to, checked against the rule book
+(like ``openfisca test``). ``flask --app app rules test [FILES]``, ``flask rules coverage`` and
+the test suite (tests/test_scenarios.py, tests/test_coverage.py) all use this module.
+
+A scenario file is a list of cases: ``name``, ``answers`` (contract vocabulary) and ``expect``
+with any of:
+
+  relevant: [option ids]     group is discuss or consider
+  discuss / consider / unlikely / other: [option ids]   exactly that group
+  not_discuss: [option ids]  any group but discuss
+  red_flags: {flag id: urgency}   present with that urgency
+  no_red_flags: [flag ids]   absent
+  no_emergency: true         no flag of urgency emergency
+  cautions: {option id: [caution ids]}     attached
+  no_cautions: {option id: [caution ids]}  not attached
+  questions: [question rule ids]           asked
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+import yaml
+
+from .paths import SCENARIOS_DIR
+
+KEYS = frozenset({"relevant", "discuss", "consider", "unlikely", "other", "not_discuss",
+                  "red_flags", "no_red_flags", "no_emergency", "cautions", "no_cautions",
+                  "questions"})
+GROUP_KEYS = ("discuss", "consider", "unlikely", "other")
+LISTED = ("discuss", "consider")
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be read, or a case that is not a scenario."""
+
+
+def scenario_files(paths: Iterable[str] = ()) -> list:
+    """The YAML files named (a folder means every YAML file in it); none means tests/scenarios."""
+    out = []
+    for p in list(paths) or [SCENARIOS_DIR]:
+        if os.path.isdir(p):
+            out += [os.path.join(p, n) for n in sorted(os.listdir(p)) if n.endswith((".yaml", ".yml"))]
+        else:
+            out.append(p)
+    return out
+
+
+def load_file(path: str) -> list:
+    name = os.path.basename(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            cases = yaml.safe_load(fh) or []
+    except (OSError, yaml.YAMLError) as exc:
+        raise ScenarioError(f"{path}: cannot be read as YAML: {exc}") from None
+    if not isinstance(cases, list):
+        raise ScenarioError(f"{path}: must be a list of scenarios")
+    for case in cases:
+        if not isinstance(case, dict) or "name" not in case or "expect" not in case:
+            raise ScenarioError(f"{path}: every scenario needs 'name', 'answers' and 'expect'")
+        case["file"] = name
+    return cases
+
+
+def load_scenarios(folder_or_files=None) -> list:
+    """Every scenario in the files (or the folder) given, each tagged with its file name."""
+    if folder_or_files is None:
+        paths = []
+    elif isinstance(folder_or_files, str):
+        paths = [folder_or_files]
+    else:
+        paths = list(folder_or_files)
+    return [case for path in scenario_files(paths) for case in load_file(path)]
+
+
+def check_plan(case: dict, plan: dict) -> list:
+    """The unmet expectations of a scenario, in words, for a plan as JSON (``Plan.to_dict()``
+    or the API's answer). An empty list means the scenario passes."""
+    expect = case.get("expect") or {}
+    problems = []
+    if not expect:
+        return ["a scenario must expect something"]
+    unknown = set(expect) - KEYS
+    if unknown:
+        problems.append(f"unknown expectation keys {sorted(unknown)}")
+    if not plan.get("caveat"):
+        problems.append("the plan has no caveat")
+    options = {o["id"]: o for o in plan["options"]}
+    flags = {f["id"]: f["urgency"] for f in plan["red_flags"]}
+
+    def group_of(oid):
+        return options[oid]["group"] if oid in options else None
+
+    named = list(expect.get("relevant", [])) + list(expect.get("not_discuss", []))
+    named += [oid for g in GROUP_KEYS for oid in expect.get(g, [])]
+    named += list(expect.get("cautions") or {}) + list(expect.get("no_cautions") or {})
+    for oid in dict.fromkeys(named):
+        if oid not in options:
+            problems.append(f"unknown option id {oid} in scenario")
+    for oid in expect.get("relevant", []):
+        if oid in options and group_of(oid) not in LISTED:
+            problems.append(f"{oid} should be discuss/consider, is {group_of(oid)}")
+    for g in GROUP_KEYS:
+        for oid in expect.get(g, []):
+            if oid in options and group_of(oid) != g:
+                problems.append(f"{oid} should be {g}, is {group_of(oid)}")
+    for oid in expect.get("unlikely", []):
+        if oid in options and not any(r.get("group") == "unlikely" for r in options[oid]["reasons"]):
+            problems.append(f"{oid} is unlikely without an unlikely reason")
+    for oid in expect.get("not_discuss", []):
+        if group_of(oid) == "discuss":
+            problems.append(f"{oid} should not be discuss")
+    for fid, urgency in (expect.get("red_flags") or {}).items():
+        if flags.get(fid) != urgency:
+            problems.append(f"red flag {fid} should be {urgency}, is {flags.get(fid)}")
+    for fid in expect.get("no_red_flags", []):
+        if fid in flags:
+            problems.append(f"red flag {fid} should be absent")
+    if expect.get("no_emergency") and "emergency" in flags.values():
+        problems.append(f"no emergency expected, got {flags}")
+    for oid, cids in (expect.get("cautions") or {}).items():
+        have = {c["id"] for c in options[oid]["cautions"]} if oid in options else set()
+        for cid in cids:
+            if cid not in have:
+                problems.append(f"{oid} should carry caution {cid}; has {sorted(have)}")
+    for oid, cids in (expect.get("no_cautions") or {}).items():
+        have = {c["id"] for c in options[oid]["cautions"]} if oid in options else set()
+        for cid in cids:
+            if cid in have:
+                problems.append(f"{oid} should not carry caution {cid}")
+    asked = {q["rule"] for q in plan["questions"]}
+    for qid in expect.get("questions", []):
+        if qid not in asked:
+            problems.append(f"question {qid} should be asked")
+    return problems
+
+
+def run(rb, case: dict) -> tuple:
+    """(plan, unmet expectations) of one scenario through the rule book. Bad answers are unmet
+    expectations too (a scenario must speak the questionnaire's vocabulary)."""
+    answers, problems = rb.validate_answers(case.get("answers") or {})
+    if problems:
+        return None, [f"bad answer {k}: {p.code} {p.params}" for k, p in problems.items()]
+    plan = rb.plan(answers)
+    return plan, check_plan(case, plan.to_dict())
+
+
+def coverage_report(rb, scenarios: list) -> dict:
+    """Which rules fire in at least one scenario, and which groups each option reaches."""
+    fired, placed = set(), {oid: set() for oid in rb.options}
+    for case in scenarios:
+        answers, problems = rb.validate_answers(case.get("answers") or {})
+        if problems:
+            raise ScenarioError(f"scenario '{case.get('name')}' has bad answers: "
+                                + ", ".join(f"{k} ({p.code})" for k, p in problems.items()))
+        plan = rb.plan(answers)
+        for o in plan.options:
+            placed[o.id].add(o.group)
+            fired.update(r.rule for r in o.reasons)
+            for c in o.cautions:
+                fired.update(c["rules"])
+        for f in plan.red_flags:
+            fired.update(r.rule for r in f.reasons)
+        fired.update(q["rule"] for q in plan.questions)
+    all_ids = [r.id for r in rb.all_rules()]
+    return {
+        "rules": len(all_ids),
+        "fired": [i for i in all_ids if i in fired],
+        "not_fired": [i for i in all_ids if i not in fired],
+        "groups": placed,
+    }
