@@ -28,8 +28,8 @@ def group_order(rb: RuleBook) -> list:
     return list(rb.meta["groups"])
 
 
-def not_sure_values(rb: RuleBook) -> frozenset:
-    return frozenset(vocabulary(rb)["not_sure"])
+def unsure_values(rb: RuleBook) -> frozenset:
+    return frozenset(vocabulary(rb)["unsure_answers"])
 
 
 # --------------------------------------------------------------------------------------------
@@ -57,7 +57,7 @@ def answer_rows(rb: RuleBook, answers: dict) -> list:
             values = [] if v is None or v == [] else (list(v) if isinstance(v, list) else [v])
             rows.append({"field": name, "section": section.id, "question": f.summary_label,
                          "answer": _answer_text(f, values), "answered": bool(values),
-                         "unknown": not values or set(values) <= unsure})
+                         "unsure": not values or set(values) <= unsure})
     return rows
 
 
@@ -189,7 +189,7 @@ def priorities(rb: RuleBook, answers: dict, cards: list) -> dict:
     or, when nothing is chosen, the things people often weigh up."""
     name = vocabulary(rb)["priorities_field"]
     f = rb.fields[name]
-    unsure = not_sure_values(rb)
+    unsure = unsure_values(rb)
     chosen = []
     for p in [p for p in (answers.get(name) or []) if p not in unsure]:
         notes = []

@@ -56,7 +56,7 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     @app.context_processor
     def _globals():
         return {"rb": rb, "caveat": rb.caveat, "meta": rb.meta,
-                "not_sure": present.not_sure_values(rb)}
+                "unsure_answers": present.unsure_values(rb)}
 
     css = followup_css(rb)
     app.add_url_rule("/followup.css", "followup_css",

@@ -20,10 +20,11 @@ def form_class():
 
 
 def plan_context(answers: dict) -> dict:
-    """What a page that shows a plan gets: ``shown`` (the presenter's view of the plan)."""
+    """What a page that shows a plan gets: ``shown`` (the presenter's view of the plan), and
+    for short, ``plan`` and ``hidden`` (the answers as hidden fields for the next page's form)."""
     rb = rulebook()
     shown = present(rb, rb.plan(answers), answers)
-    return {"shown": shown, "plan": shown.plan, "today": _dt.date.today()}
+    return {"shown": shown, "plan": shown.plan, "hidden": shown.hidden, "today": _dt.date.today()}
 
 
 def csrf_failed(form) -> bool:

@@ -1,0 +1,138 @@
+"""The vocabulary lives in rules/: no answer value, field name, option, red flag or caution id is
+typed into Python, templates or CSS; what the code must know about the vocabulary is declared
+in rules/meta.yaml ('vocabulary') and rules/questionnaire.yaml (only_if, exclusive)."""
+from __future__ import annotations
+
+import ast
+import glob
+import os
+import re
+
+import pytest
+
+from bonemets import rules as engine
+from bonemets.paths import REPO
+
+# Where a vocabulary word may appear in code, and why. Keys: (file relative to the repo, word).
+ALLOWED = {
+    ("bonemets/rules.py", "unknown"): "the engine's definition of \"I don't know\" (UNKNOWN), "
+                                      "checked equal to meta.yaml's vocabulary.dont_know below",
+    ("bonemets/rules.py", "priorities"): "a catalog field of options.yaml (OPTION_FIELDS), and "
+                                         "load_rulebook's check of it (the loader is not rewritten "
+                                         "yet; the table-driven loader will read "
+                                         "vocabulary.priorities_field)",
+    ("bonemets/present.py", "priorities"): "the catalog field 'priorities' of options.yaml",
+}
+# Words of the rule book's own structure that are also answer values: question kinds (one),
+# the group of an option no rule places (other), a condition key (none), and environment
+# switches in app.py (yes). They are never used as answers in code.
+STRUCTURE = {"one", "other", "none", "yes"}
+
+
+@pytest.fixture(scope="module")
+def vocabulary(rulebook):
+    words = {v for f in rulebook.fields.values() for v in f.values}
+    words |= set(rulebook.fields) | set(rulebook.options) | set(rulebook.flags) | set(rulebook.cautions)
+    return words - STRUCTURE
+
+
+def _python_literals(path: str):
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+            yield node.lineno, node.value
+
+
+def _template_literals(path: str):
+    text = open(path, encoding="utf-8").read()
+    for m in re.finditer(r"\{\{.*?\}\}|\{%.*?%\}", text, re.S):
+        line = text.count("\n", 0, m.start()) + 1
+        for a, b in re.findall(r"'([^']*)'|\"([^\"]*)\"", m.group(0)):
+            yield line, a or b
+    # data-only-if tokens and the like written straight into the HTML
+    for m in re.finditer(r"=\"([^\"{}]*)\"", text):
+        yield text.count("\n", 0, m.start()) + 1, m.group(1)
+
+
+def _css_words(path: str):
+    text = open(path, encoding="utf-8").read()
+    text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+    for m in re.finditer(r"\"([^\"]*)\"|'([^']*)'|\.([a-z][a-z0-9_-]*)", text):
+        line = text.count("\n", 0, m.start()) + 1
+        lit = m.group(1) or m.group(2) or m.group(3) or ""
+        for word in re.split(r"[=\s~]|--", lit):
+            yield line, word
+
+
+def _found(vocabulary):
+    hits = []
+    for path in sorted(glob.glob(os.path.join(REPO, "bonemets", "**", "*.py"), recursive=True)) + [
+            os.path.join(REPO, "app.py")]:
+        hits += [(path, line, lit) for line, lit in _python_literals(path) if lit in vocabulary]
+    for path in sorted(glob.glob(os.path.join(REPO, "templates", "*.html"))):
+        hits += [(path, line, w) for line, lit in _template_literals(path)
+                 for w in re.split(r"[=\s]", lit) if w in vocabulary]
+    for path in sorted(glob.glob(os.path.join(REPO, "static", "*.css"))):
+        hits += [(path, line, w) for line, w in _css_words(path) if w in vocabulary]
+    return [(os.path.relpath(p, REPO), line, w) for p, line, w in hits]
+
+
+def test_no_vocabulary_outside_rules(vocabulary):
+    hits = [h for h in _found(vocabulary) if (h[0], h[2]) not in ALLOWED]
+    assert not hits, ("vocabulary typed into code (declare it in rules/meta.yaml 'vocabulary' or "
+                      "rules/questionnaire.yaml instead): "
+                      + "; ".join(f"{p}:{line} {w!r}" for p, line, w in hits))
+
+
+def test_the_grep_finds_what_it_should(vocabulary, tmp_path, monkeypatch):
+    """The check can fail: a value typed into Python, a template and CSS is found."""
+    (tmp_path / "bonemets").mkdir()
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "static").mkdir()
+    (tmp_path / "app.py").write_text('"""doc: breast"""\nX = 1\n')
+    (tmp_path / "bonemets" / "x.py").write_text('def f(a):\n    return a.get("primary_cancer") == "breast"\n')
+    (tmp_path / "templates" / "x.html").write_text("{% if v == 'leg_weakness' %}<p data-x=\"surgery\">{% endif %}")
+    (tmp_path / "static" / "x.css").write_text('/* breast */ [value="prostate"] .choice { }\n')
+    import test_vocabulary as me
+    monkeypatch.setattr(me, "REPO", str(tmp_path))
+    words = {w for _, _, w in _found(vocabulary)}
+    assert words == {"primary_cancer", "breast", "leg_weakness", "surgery", "prostate"}
+
+
+def test_allow_list_is_needed(vocabulary):
+    """Every allow-list entry still matches something (no stale exceptions)."""
+    found = {(p, w) for p, _, w in _found(vocabulary)}
+    assert set(ALLOWED) <= found, set(ALLOWED) - found
+
+
+def test_meta_vocabulary_names_real_answers(rulebook):
+    v = rulebook.meta["vocabulary"]
+    assert v["dont_know"] == engine.UNKNOWN
+    every_value = {x for f in rulebook.fields.values() for x in f.values}
+    assert set(v["unsure_answers"]) <= every_value and v["dont_know"] in v["unsure_answers"]
+    assert v["priorities_field"] in rulebook.fields
+    assert rulebook.fields[v["priorities_field"]].kind == "many"
+    assert set(v["listed_groups"]) <= set(engine.GROUPS)
+    assert list(rulebook.meta["groups"]) == list(engine.GROUPS), "meta.yaml lists every group in page order"
+    # Every question can be answered "I don't know" (or "not sure", "not discussed").
+    for name, f in rulebook.fields.items():
+        if f.kind != "number" and name != "symptoms_now":
+            assert set(f.values) & (set(v["unsure_answers"]) | {"not_discussed"}), name
+
+
+def test_follow_up_css_is_made_from_the_questionnaire(client, rulebook):
+    r = client.get("/followup.css")
+    assert r.status_code == 200 and r.mimetype == "text/css"
+    css = r.get_data(as_text=True)
+    followups = [(name, lead, v) for name, f in rulebook.fields.items()
+                 for lead, values in f.only_if.items() for v in values]
+    assert followups, "the questionnaire has follow-up questions"
+    for name, lead, v in followups:
+        assert f'input[name="{lead}"][value="{v}"]:checked) [data-only-if~="{lead}={v}"]' in css
+    html = client.get("/questionnaire").get_data(as_text=True)
+    assert 'href="/followup.css"' in html
+    for name, lead, v in followups:
+        assert f'data-only-if="{lead}={v}"' in html.split(f'id="q-{name}"')[1][:200]
