@@ -1,0 +1,100 @@
+"""The structure keeps its promises (docs/ARCHITECTURE.md, "How to ..."):
+
+* a new answer value and a rule that uses it touch only rules/ and a scenario: the form, the
+  validator, the engine, the presenter, the pages and the JSON API pick them up;
+* a new output is one module (here a blueprint in this file), one route and one template, made
+  from the presenter's ``Shown``.
+"""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from flask import Blueprint, Response, render_template_string
+
+from app import create_app
+from bonemets import scenarios
+from bonemets.paths import RULES_DIR
+
+NEW_RULE = """
+  - id: ask-breastbone-test
+    when: {bone_sites: sternum}
+    text: Could the cancer in my breastbone affect my breathing or heart tests?
+    sources: [NICE-CG75-Public]
+    reviewed: 2026-12-01
+"""
+
+
+@pytest.fixture(scope="module")
+def extended(tmp_path_factory):
+    rules = tmp_path_factory.mktemp("extended") / "rules"
+    shutil.copytree(RULES_DIR, rules)
+    q = rules / "questionnaire.yaml"
+    text = q.read_text()
+    old = "      skull: Skull\n"
+    assert text.count(old) == 1
+    q.write_text(text.replace(old, old + "      sternum: Breastbone (sternum)\n"))
+    qs = rules / "questions.yaml"
+    qs.write_text(qs.read_text().rstrip("\n") + "\n" + NEW_RULE)
+    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test",
+                       "RULES_DIR": str(rules)})
+
+
+def test_new_value_and_rule_need_no_code(extended):
+    c = extended.test_client()
+    html = c.get("/questionnaire").get_data(as_text=True)
+    assert 'name="bone_sites" value="sternum"' in html and "Breastbone (sternum)" in html
+
+    r = c.post("/api/plan", json={"bone_sites": ["sternum", "ribs"]})
+    assert r.status_code == 200, r.get_json()
+    q = next(q for q in r.get_json()["questions"] if q["rule"] == "ask-breastbone-test")
+    assert q["facts"] == [{"field": "bone_sites", "values": ["ribs", "sternum"]}]
+    assert q["because"] == ["bone_sites=ribs,sternum"]
+
+    page = c.post("/plan", data={"bone_sites": ["sternum"]}).get_data(as_text=True)
+    assert "Could the cancer in my breastbone affect my breathing" in page
+    summary = c.post("/summary", data={"bone_sites": ["sternum"]}).get_data(as_text=True)
+    assert "Breastbone (sternum)" in summary  # the answers in plain words
+    assert "/rules" in page and "ask-breastbone-test" in c.get("/rules").get_data(as_text=True)
+
+    case = {"name": "breastbone", "answers": {"bone_sites": ["sternum"]},
+            "expect": {"questions": ["ask-breastbone-test"]}, "file": "new.yaml"}
+    assert scenarios.run(extended.extensions["bonemets"], case)[1] == []
+
+
+def test_unknown_value_is_still_refused(extended):
+    r = extended.test_client().post("/api/plan", json={"bone_sites": ["toe"]})
+    assert r.status_code == 400 and "bone_sites" in r.get_json()["errors"]
+
+
+BRIEF = """{{ caveat }}
+{% for card in shown.listed %}- {{ card.name }} ({{ card.group_short }}): {{ card.reasons[0].text }}
+{% endfor %}{% for q in shown.questions %}? {{ q }}
+{% endfor %}"""
+
+
+def test_new_output_is_one_module_one_route_one_template():
+    from bonemets.views.common import parse_form, plan_context
+
+    brief = Blueprint("brief", __name__)
+
+    @brief.post("/brief.txt")
+    def brief_txt():
+        answers, error = parse_form()
+        if error:
+            return error
+        return Response(render_template_string(BRIEF, **plan_context(answers)),
+                        mimetype="text/plain")
+
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test"})
+    app.register_blueprint(brief)
+    c = app.test_client()
+    r = c.post("/brief.txt", data={"painful_sites": "one_or_two"})
+    assert r.status_code == 200 and r.mimetype == "text/plain"
+    text = r.get_data(as_text=True)
+    rb = app.extensions["bonemets"]
+    assert text.startswith(rb.caveat)
+    assert f"- {rb.options['external_beam_radiation']['name']} (" in text
+    assert "? " in text
+    bad = c.post("/brief.txt", data={"pain_score": "-3"})
+    assert bad.status_code == 400 and "Enter a whole number from 0 to 10" in bad.get_data(as_text=True)
