@@ -7,6 +7,7 @@ rule book entry): it uses only the rule book's caveat and version and the messag
 from __future__ import annotations
 
 from flask import Flask, current_app, render_template, request
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import api
@@ -14,7 +15,17 @@ from . import messages as msg
 
 
 def error_page(code: int, message: str):
-    return render_template("error.html", code=code, message=message), code
+    """The error page; if even that cannot be rendered (a broken template or context), a bare
+    page with the same words and the caveat, so a person never sees a traceback."""
+    try:
+        return render_template("error.html", code=code, message=message), code
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        current_app.logger.error("Error page failed: %s", type(exc).__name__)
+        rb = current_app.extensions.get("bonemets")
+        caveat = escape(rb.caveat) if rb is not None else ""
+        return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(message)}'
+                f'</title></head><body><main><h1>{escape(message)}</h1><p>{caveat}</p></main></body></html>',
+                code, {"Content-Type": "text/html; charset=utf-8"})
 
 
 def init_app(app: Flask) -> None:

@@ -253,8 +253,9 @@ def present(rb: RuleBook, plan: Plan, answers: dict) -> Shown:
     listed = [cards[o.id] for o in plan.options if o.group in listed_groups]
     unlikely = [cards[o.id] for o in plan.options if o.group == rb.precedence[0]]
     # The summary shows the first reason of each listed and each unlikely option.
+    summarised = {c["id"] for c in listed + unlikely}
     for card in cards.values():
-        card["shown"] = card["reasons"][:1] if card in listed or card in unlikely else []
+        card["shown"] = card["reasons"][:1] if card["id"] in summarised else []
     flags = [red_flag_view(rb, f) for f in plan.red_flags]
     discuss = [cards[o.id] for o in plan.options if o.group == listed_groups[0]]
     return Shown(

@@ -43,3 +43,4 @@ def test_the_interface_words_each_problem(client):
     assert d["errors"]["primary_cancer"] == "Choose one answer, not a list."
     html = client.post("/plan", data={"pain_score": "-3"}).get_data(as_text=True)
     assert "Enter a whole number from 0 to 10 for" in html
+
