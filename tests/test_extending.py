@@ -20,14 +20,15 @@ NEW_RULE = """
   - id: ask-breastbone-test
     when: {bone_sites: sternum}
     text: Could the cancer in my breastbone affect my breathing or heart tests?
-    sources: [NICE-CG75-Public]
+    sources: [SOURCES]
     reviewed: 2026-12-01
 """
 
 
 @pytest.fixture(scope="module")
-def extended(tmp_path_factory):
+def extended(tmp_path_factory, rulebook):
     rules = tmp_path_factory.mktemp("extended") / "rules"
+    cited = ", ".join(rulebook.rules_by_id["ask-bone-sites"].sources)  # sources of a like question
     shutil.copytree(RULES_DIR, rules)
     q = rules / "questionnaire.yaml"
     text = q.read_text()
@@ -35,7 +36,7 @@ def extended(tmp_path_factory):
     assert text.count(old) == 1
     q.write_text(text.replace(old, old + "      sternum: Breastbone (sternum)\n"))
     qs = rules / "questions.yaml"
-    qs.write_text(qs.read_text().rstrip("\n") + "\n" + NEW_RULE)
+    qs.write_text(qs.read_text().rstrip("\n") + "\n" + NEW_RULE.replace("SOURCES", cited))
     return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test",
                        "RULES_DIR": str(rules)})
 

@@ -48,21 +48,29 @@ def test_scenario(client, case):
 
 
 def test_checker_reports_each_unmet_expectation(rulebook):
-    """The checker is not a rubber stamp: every kind of expectation can fail."""
-    case = {"name": "wrong on purpose", "answers": {"primary_cancer": "breast"}, "expect": {
-        "relevant": ["chemotherapy"], "discuss": ["chemotherapy"], "unlikely": ["pain_medicine"],
-        "not_discuss": ["surgery"], "red_flags": {"fracture": "emergency"},
-        "no_red_flags": [], "no_emergency": True, "cautions": {"surgery": ["needs_mri"]},
-        "questions": ["ask-hormone-receptor-never"], "other": ["moon_landing"]}}
+    """The checker is not a rubber stamp: every kind of expectation can fail. The options are
+    picked from the plan itself, so the test does not depend on the rule book's content."""
     plan = rulebook.plan({"primary_cancer": "breast", "symptoms_now": ["leg_weakness"]}).to_dict()
-    problems = check_plan(case, plan)
-    text = "\n".join(problems)
-    for words in ["chemotherapy should be discuss/consider", "chemotherapy should be discuss,",
-                  "surgery should not be discuss",
-                  "pain_medicine should be unlikely", "red flag fracture should be emergency",
-                  "no emergency expected", "surgery should carry caution needs_mri",
-                  "question ask-hormone-receptor-never should be asked",
-                  "unknown option id moon_landing"]:
+    group = {o["id"]: o["group"] for o in plan["options"]}
+    other = next(i for i, g in group.items() if g == "other")
+    discussed = next(i for i, g in group.items() if g == "discuss")
+    no_caution = next(o["id"] for o in plan["options"] if not o["cautions"])
+    flags = {f["id"] for f in plan["red_flags"]}
+    absent_flag = next(f for f in rulebook.flags if f not in flags)
+    case = {"name": "wrong on purpose", "expect": {
+        "relevant": [other], "discuss": [other], "unlikely": [discussed],
+        "not_discuss": [discussed], "red_flags": {absent_flag: "emergency"},
+        "no_red_flags": sorted(flags), "no_emergency": True,
+        "cautions": {no_caution: ["needs_mri"]},
+        "questions": ["ask-never-asked"], "other": ["moon_landing"]}}
+    text = "\n".join(check_plan(case, plan))
+    for words in [f"{other} should be discuss/consider", f"{other} should be discuss,",
+                  f"{discussed} should not be discuss", f"{discussed} should be unlikely",
+                  f"{discussed} is unlikely without an unlikely reason",
+                  f"red flag {absent_flag} should be emergency, is None",
+                  f"red flag {sorted(flags)[0]} should be absent", "no emergency expected",
+                  f"{no_caution} should carry caution needs_mri",
+                  "question ask-never-asked should be asked", "unknown option id moon_landing"]:
         assert words in text, (words, text)
     assert check_plan({"name": "x", "expect": {}}, plan) == ["a scenario must expect something"]
     assert "unknown expectation keys" in check_plan({"name": "x", "expect": {"grop": 1}}, plan)[0]
