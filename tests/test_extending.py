@@ -99,3 +99,45 @@ def test_new_output_is_one_module_one_route_one_template():
     assert "? " in text
     bad = c.post("/brief.txt", data={"pain_score": "-3"})
     assert bad.status_code == 400 and "Enter a whole number from 0 to 10" in bad.get_data(as_text=True)
+
+
+def _imports(path):
+    import ast
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = ("." * node.level) + (node.module or "")
+            out |= {base} | {f"{base.rstrip('.')}.{a.name}" for a in node.names}
+    return out
+
+
+def test_imports_run_one_way():
+    """The engine and the validator know nothing of Flask; nothing but web.py imports a view."""
+    import glob
+    import os
+
+    from bonemets.paths import PACKAGE
+    for name in ("rules.py", "answers.py", "paths.py", "scenarios.py"):
+        imports = _imports(os.path.join(PACKAGE, name))
+        assert not any(i.split(".")[0] in ("flask", "flask_babel", "flask_wtf", "jinja2")
+                       for i in imports), (name, imports)
+        assert not any("present" in i or "views" in i or "web" in i for i in imports), (name, imports)
+    for path in glob.glob(os.path.join(PACKAGE, "**", "*.py"), recursive=True):
+        rel = os.path.relpath(path, PACKAGE)
+        if rel in ("web.py",) or rel.startswith("views" + os.sep):
+            continue
+        assert not any("views" in i for i in _imports(path)), rel
+
+
+def test_templates_build_no_lists_and_parse_no_engine_strings():
+    import glob
+    import os
+
+    from bonemets.paths import TEMPLATES_DIR
+    for path in glob.glob(os.path.join(TEMPLATES_DIR, "*.html")):
+        text = open(path, encoding="utf-8").read()
+        assert ".append(" not in text, path
+        assert ".because" not in text and "|said" not in text, path  # words come from facts
