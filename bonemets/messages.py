@@ -1,7 +1,7 @@
 """The interface's message catalog: every word the code (not the rule book) shows a person.
 
 Marked for translation with Flask-Babel (English is the source language): a Spanish catalog is
-a ``translations/es/LC_MESSAGES/messages.po`` made with ``pybabel extract -F babel.cfg`` and
+a ``translations/es/LC_MESSAGES/messages.po`` made with ``pybabel extract -F babel.cfg -k _l`` and
 ``pybabel init``; nothing else changes. Clinical wording never lives here: it is in ``rules/``.
 """
 from __future__ import annotations

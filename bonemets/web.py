@@ -7,7 +7,7 @@ plan, and are sent back (as hidden fields where the next page needs them).
 """
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 from flask_babel import Babel
 from flask_wtf.csrf import generate_csrf
 
@@ -37,7 +37,15 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     app.extensions["bonemets"] = rb
     app.extensions["bonemets_form"] = build_form_class(rb)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
-    Babel(app)
+    languages = app.config.setdefault("LANGUAGES", ["en"])  # add "es" with its catalog
+
+    def locale() -> str:
+        asked = request.args.get("lang")
+        if asked in languages:
+            return asked
+        return request.accept_languages.best_match(languages) or languages[0]
+
+    Babel(app, locale_selector=locale)
     app.json = OrjsonProvider(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(steps.bp)

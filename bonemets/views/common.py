@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 
 from flask import current_app, render_template
+from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 from ..present import present
@@ -58,6 +59,7 @@ def cached_page(key: str, template: str, context=dict) -> str:
     """
     app = current_app._get_current_object()
     cache = app.extensions.setdefault("bonemets_pages", {})
+    key = f"{key}:{get_locale()}"  # one copy per language
     html = cache.get(key)
     if html is None:
         html = render_template(template, csrf_token=lambda: _TOKEN_SLOT, **context())
