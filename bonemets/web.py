@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from . import fhir_web
 from .forms import build_form_class
 from .jsonprovider import OrjsonProvider
 from .rules import RuleBook
@@ -307,6 +308,8 @@ def api_error(errors: dict, status: int = 400):
 
 @bp.post("/api/plan")
 def api_plan():
+    if request.mimetype == "application/fhir+json":  # a QuestionnaireResponse (fhir_web.py)
+        return fhir_web.api_plan()
     if not request.is_json:
         return api_error({"_body": "Send the answers as JSON with the header "
                                    "Content-Type: application/json."})
