@@ -181,8 +181,22 @@ def _fp_latest(var: str, rm: RecordMap) -> str:
             f"$total.effective.ofType(dateTime), $this, $total))")
 
 
-def initial_expression(field: str, rm: RecordMap) -> str | None:
-    """The FHIRPath that pre-fills ``field`` from the record, or None."""
+def initial_expression(field: str, rm: RecordMap, system: str, choices=()) -> str | None:
+    """The FHIRPath that pre-fills ``field`` from the record, or None. A choice question gets a
+    Coding of ``system`` (made with FHIRPath's ``%factory``, as the item's type requires); the
+    mapping itself works on the answer codes."""
+    codes = _value_expression(field, rm)
+    if codes is None or not choices:
+        return codes
+    coding = ""
+    for v, label in reversed(tuple(choices)):
+        make = f"%factory.Coding({_fp_str(system)}, {_fp_str(v)}, {_fp_str(label)})"
+        coding = f"iif($this = {_fp_str(v)}, {make}" + (f", {coding})" if coding else ")")
+    return f"({codes}).select({coding})"
+
+
+def _value_expression(field: str, rm: RecordMap) -> str | None:
+    """FHIRPath giving the answer code (or, for a number, the number) from the record."""
     if field == rm.condition_field:
         codes = (f"%{rm.variable(field)}.entry.resource.ofType(Condition).where(clinicalStatus.empty() "
                  f"or clinicalStatus.coding.code.intersect({_fp_list(ACTIVE_CONDITION)}).exists())"
@@ -373,7 +387,7 @@ class FhirBook:
             ext.append({"url": f"{EXT}/questionnaire-itemControl", "valueCodeableConcept": {
                 "coding": [{"system": ITEM_CONTROL, "code": control}]}})
             item["answerOption"] = [{"valueCoding": self.coding(name, v)} for v in f.values]
-        expr = initial_expression(name, self.rm)
+        expr = initial_expression(name, self.rm, self.system, f.choices)
         if expr:
             ext.append({"url": f"{SDC}/sdc-questionnaire-initialExpression", "valueExpression": {
                 "language": "text/fhirpath", "expression": expr,

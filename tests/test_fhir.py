@@ -437,7 +437,10 @@ def test_prefill_expressions_for_every_mapped_question(book):
     mapped = [book.rm.condition_field] + [m.field for m in book.rm.observations]
     for name in mapped:
         exts = [e for e in items[name]["extension"] if e["url"].endswith("sdc-questionnaire-initialExpression")]
-        assert exts and exts[0]["valueExpression"]["expression"] == initial_expression(name, book.rm)
+        expr = exts[0]["valueExpression"]["expression"]
+        assert expr == initial_expression(name, book.rm, book.system, book.rb.fields[name].choices)
+        if book.rb.fields[name].kind == "one":   # a choice item's initial value is a Coding
+            assert expr.count("%factory.Coding(") == len(book.rb.fields[name].values)
     names = {e["valueExpression"]["name"] for e in book.questionnaire["extension"] if e["url"].endswith("/variable")}
     assert names == {book.rm.variable(n) for n in mapped}
 

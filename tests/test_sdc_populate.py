@@ -125,6 +125,7 @@ def test_sdc_populate_fills_what_the_record_says(client, rulebook, questionnaire
     # every record source was asked for, with the patient filled into the query
     assert len(result["queries"]) == 1 + len(fhir_book.rm.observations)
     assert all("patient=p1" in q for q in result["queries"])
+    assert result["terminology"] == []     # our answers carry their own code system and words
 
     raw, problems = fhir_book.read_response(qr)
     assert problems == []
