@@ -459,3 +459,52 @@ def test_a_bad_record_file_is_refused_with_file_and_key(tmp_path, rulebook, chan
     with pytest.raises(RuleBookError) as exc:
         load_record_map(str(tmp_path), rulebook)
     assert exc.value.file == "record.yaml" and message in str(exc.value)
+
+
+# --------------------------------------------------------------------------------------------
+# Headers and privacy on the new routes
+# --------------------------------------------------------------------------------------------
+def test_fhir_routes_have_the_security_headers_and_store_nothing(client, book, typical, caplog):
+    import logging
+    caplog.set_level(logging.DEBUG)
+    qr = json.dumps(book.response(_clean(book.rb, {**typical, "pain_score": 9}), NOW))
+    calls = [
+        client.get("/fhir/Questionnaire"),
+        client.get("/fhir/CodeSystem/bonemets-answers"),
+        client.get("/fhir/ValueSet/bonemets-answers-calcium"),
+        client.get("/questionnaire/import"),
+        client.post("/questionnaire-response", data=typical),
+        client.post("/questionnaire/import", data={"response": qr}),
+        client.post("/questionnaire/import", data={"response": qr.replace("breast", "liver")}),
+        client.post("/api/plan", data=qr, content_type=FHIR),
+        client.post("/api/plan", data=qr.replace("breast", "liver"), content_type=FHIR),
+        client.get("/cds-services"),
+    ]
+    for r in calls:
+        assert r.status_code < 500
+        assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+        assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Cache-Control"] == "no-store"
+        assert "Set-Cookie" not in r.headers or "session=" in r.headers["Set-Cookie"]
+    logged = caplog.text
+    for value in ("breast", "liver", "stay_mobile", "fewest_visits", "partly_controlled"):
+        assert value not in logged
+
+
+def test_import_page_needs_no_inline_code(client):
+    import re
+    for html in (client.get("/questionnaire/import").get_data(as_text=True),
+                 client.post("/questionnaire/import", data={"response": "{"}).get_data(as_text=True)):
+        for m in re.finditer(r"<script\b[^>]*>", html, re.I):
+            assert "src=" in m.group(0)
+        assert not re.search(r"\sstyle\s*=|<style\b|\son[a-z]+\s*=", html, re.I)
+
+
+def test_the_app_refuses_to_start_with_a_bad_record_file(tmp_path):
+    from app import create_app
+    root = tmp_path / "rules"
+    shutil.copytree(RULES_DIR, root)
+    text = (root / "record.yaml").read_text().replace("value: high}", "value: very_high}")
+    (root / "record.yaml").write_text(text)
+    with pytest.raises(RuleBookError, match=r"record.yaml, rule 'calcium': 'calcium' has no value 'very_high'"):
+        create_app({"TESTING": True, "SECRET_KEY": "x", "RULES_DIR": str(root)})
