@@ -250,15 +250,19 @@ def fhir_queries(rm: RecordMap, patient: str) -> dict:
 # --------------------------------------------------------------------------------------------
 # Reading the record in Python (CDS Hooks prefetch): the same mapping as the FHIRPath above
 # --------------------------------------------------------------------------------------------
-def _resources(bundle_or_list) -> list:
-    if isinstance(bundle_or_list, Mapping):
-        if bundle_or_list.get("resourceType") == "Bundle":
-            return [e.get("resource") for e in bundle_or_list.get("entry") or []
-                    if isinstance(e, Mapping) and isinstance(e.get("resource"), Mapping)]
-        return [bundle_or_list]
-    if isinstance(bundle_or_list, list):
-        return [r for item in bundle_or_list for r in _resources(item)]
-    return []
+def _resources(items) -> list:
+    """The resources in a list of Bundles and resources (one level: prefetch values)."""
+    out = []
+    for item in items if isinstance(items, list) else [items]:
+        if not isinstance(item, Mapping):
+            continue
+        if item.get("resourceType") == "Bundle":
+            entries = item.get("entry")
+            out += [e["resource"] for e in entries if isinstance(e, Mapping)
+                    and isinstance(e.get("resource"), Mapping)] if isinstance(entries, list) else []
+        else:
+            out.append(item)
+    return out
 
 
 def _codes(concept, system=None) -> set:
@@ -357,12 +361,15 @@ class FhirBook:
         self.codesystem = self._codesystem()
         self.valuesets = {name: self._valueset(f) for name, f in rb.fields.items() if f.kind != "number"}
         self.link_ids = set()
-        self._collect(self.questionnaire["item"])
+        self.depth = self._collect(self.questionnaire["item"])
 
-    def _collect(self, items):
+    def _collect(self, items) -> int:
+        """Record every linkId; return how deep the items nest."""
+        deepest = 0
         for it in items:
             self.link_ids.add(it["linkId"])
-            self._collect(it.get("item", []))
+            deepest = max(deepest, 1 + self._collect(it.get("item", [])))
+        return deepest
 
     def valueset_url(self, field: str) -> str:
         return f"{self.base}/ValueSet/{CODESYSTEM_ID}-{field.replace('_', '-')}"
@@ -553,11 +560,14 @@ class FhirBook:
             problems.append(("QuestionnaireResponse.status", "value",
                              f"The status must be one of: {', '.join(RESPONSE_STATUSES)}."))
         raw: dict = {}
-        self._walk(qr.get("item"), "QuestionnaireResponse", raw, problems)
+        self._walk(qr.get("item"), "QuestionnaireResponse", raw, problems, 0)
         return raw, problems
 
-    def _walk(self, items, path, raw, problems):
+    def _walk(self, items, path, raw, problems, depth):
         if items is None:
+            return
+        if depth > self.depth:
+            problems.append((path, "structure", "The items are nested deeper than the questionnaire's."))
             return
         if not isinstance(items, list):
             problems.append((f"{path}.item", "structure", "'item' must be a list."))
@@ -585,7 +595,7 @@ class FhirBook:
                         problems.append((where, "structure", f"'{link}' has no follow-up items."))
             elif answers:
                 problems.append((where, "structure", f"'{link}' is not a question and takes no answer."))
-            self._walk(it.get("item"), where, raw, problems)
+            self._walk(it.get("item"), where, raw, problems, depth + 1)
 
     def _answer(self, f, answers, where, problems):
         if answers is None or answers == []:

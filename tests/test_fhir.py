@@ -508,3 +508,51 @@ def test_the_app_refuses_to_start_with_a_bad_record_file(tmp_path):
     (root / "record.yaml").write_text(text)
     with pytest.raises(RuleBookError, match=r"record.yaml, rule 'calcium': 'calcium' has no value 'very_high'"):
         create_app({"TESTING": True, "SECRET_KEY": "x", "RULES_DIR": str(root)})
+
+
+# --------------------------------------------------------------------------------------------
+# Fuzzing: any JSON, never a 500
+# --------------------------------------------------------------------------------------------
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    | st.sampled_from(["QuestionnaireResponse", "primary_cancer", "section-cancer", "completed",
+                       f"{BASE}/Questionnaire/bonemets", f"{BASE}/CodeSystem/bonemets-answers", "breast"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["resourceType", "questionnaire", "status", "item", "linkId", "answer",
+                         "valueCoding", "valueInteger", "system", "code", "entry", "resource"]) | st.text(max_size=8),
+        inner, max_size=5),
+    max_leaves=30)
+
+
+def _qr_like(book):
+    return st.builds(lambda items: {"resourceType": "QuestionnaireResponse", "status": "completed",
+                                    "questionnaire": book.url, "item": items}, JSON)
+
+
+@settings(max_examples=150, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_any_json_gets_a_plan_or_an_operation_outcome(client, book, data):
+    body = data.draw(JSON | _qr_like(book))
+    r = client.post("/api/plan", data=json.dumps(body), content_type=FHIR)
+    assert r.status_code in (200, 400)
+    if r.status_code == 400:
+        assert r.mimetype == FHIR and r.get_json()["resourceType"] == "OperationOutcome"
+    r = client.post("/cds-services/bonemets-options", json={
+        "hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p1"},
+        "prefetch": {"bmObsCalcium": body, "bmConditions": body}})
+    assert r.status_code in (200, 400, 412)
+
+
+def test_deep_nesting_is_refused_not_a_crash(client, book):
+    n = 300   # deep enough for any recursion, shallow enough for the JSON parser
+    items = '{"linkId": "section-cancer", "item": [' * n + '{"linkId": "caveat"}' + "]}" * n
+    body = ('{"resourceType": "QuestionnaireResponse", "status": "completed", '
+            f'"questionnaire": "{book.url}", "item": [{items}]}}')
+    r = client.post("/api/plan", data=body, content_type=FHIR)
+    assert r.status_code == 400 and "nested" in r.get_data(as_text=True)
+    deep = "[" * 900 + "]" * 900
+    r = client.post("/cds-services/bonemets-options", data='{"hook": "patient-view", "hookInstance": "x", '
+                    '"context": {"patientId": "p1"}, "prefetch": {"a": ' + deep + "}}",
+                    content_type="application/json")
+    assert r.status_code == 200
