@@ -68,7 +68,7 @@ def _source(book: FhirBook, keys, rules_url: str) -> dict:
     for k in keys:
         s = book.rb.sources.get(k)
         if s:
-            return {"label": _summary(f"{s['org']}: {s['title']}")[:SUMMARY_MAX], "url": s["url"]}
+            return {"label": _summary(f"{s['org']}: {s['title']}"), "url": s["url"]}
     return {"label": f"bonemets rule book {book.rb.version}", "url": rules_url}
 
 

@@ -23,12 +23,12 @@ from bonemets.fhir import (FhirBook, answers_from_record, initial_expression, lo
 from bonemets.rules import RuleBookError, load_rulebook
 from conftest import RULES_DIR
 
-R4B = pytest.importorskip("fhir.resources.R4B", reason="pip install 'fhir.resources>=8,<9'")
-from fhir.resources.R4B.codesystem import CodeSystem  # noqa: E402
-from fhir.resources.R4B.operationoutcome import OperationOutcome  # noqa: E402
-from fhir.resources.R4B.questionnaire import Questionnaire  # noqa: E402
-from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse  # noqa: E402
-from fhir.resources.R4B.valueset import ValueSet  # noqa: E402
+# fhir.resources 8.x (pip install 'fhir.resources>=8,<9'): R4B models under fhir.resources.R4B
+from fhir.resources.R4B.codesystem import CodeSystem
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.questionnaire import Questionnaire
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from fhir.resources.R4B.valueset import ValueSet
 
 BASE = "https://bonemets.example/fhir"
 FHIR = "application/fhir+json"

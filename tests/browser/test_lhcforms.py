@@ -161,3 +161,15 @@ def test_a_prefill_link_ticks_the_answers_and_leaves_no_trace(page, base_url):
     expect(page.locator('input[name="pain_score"]')).to_have_value("8")
     assert "#" not in page.url   # removed from the address bar and the history entry
     assert all("breast" not in u and "calcium" not in u for u in seen)   # never sent
+
+
+def test_the_import_page_is_accessible(page, base_url):
+    from axe_playwright_python.sync_playwright import Axe
+    page.goto(base_url + "/questionnaire/import")
+    page.get_by_role("button", name="Open my answers").click()   # nothing pasted: the error page
+    expect(page.locator("#error-summary")).to_be_visible()
+    for _ in range(2):
+        result = Axe().run(page)
+        assert result.violations_count == 0, [v["id"] for v in result.response["violations"]]
+        page.goto(base_url + "/questionnaire/import")
+
