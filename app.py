@@ -58,7 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)
 
-    from bonemets import cli, security, web
+    from bonemets import cli, fhir_web, security, web
 
     # The rule book is read and checked once; a broken rule book stops the app from starting.
     # Only a command-line task (such as `flask rules check`) goes on, to report the problem.
@@ -71,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         cli.init_app(app)
         return app
     web.init_app(app, rulebook)
+    fhir_web.init_app(app, rulebook)   # FHIR, QuestionnaireResponse, CDS Hooks
     security.init_app(app)
     cli.init_app(app)
     return app

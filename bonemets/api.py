@@ -9,6 +9,7 @@ import json
 from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from . import fhir_web
 from . import messages as msg
 from .answers import BODY
 
@@ -21,6 +22,8 @@ def api_error(errors: dict, status: int = 400):
 
 @bp.post("/plan")
 def plan():
+    if request.mimetype == "application/fhir+json":  # a QuestionnaireResponse (fhir_web.py)
+        return fhir_web.api_plan()
     if not request.is_json:
         return api_error({BODY: str(msg.API_PROBLEMS["not_json_type"])})
     try:

@@ -1,0 +1,189 @@
+"""Routes for FHIR and CDS Hooks: the Questionnaire and its terminology, QuestionnaireResponse
+download and import, ``application/fhir+json`` on ``POST /api/plan``, and the CDS service.
+
+Registered by one call, :func:`init_app`. Like every other view: nothing about a person is
+stored or logged; what comes in is turned into answers or a plan and sent straight back.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
+from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.datastructures import MultiDict
+from wtforms.validators import ValidationError
+
+from . import cds
+from .fhir import FHIR_JSON, FhirBook, load_record_map, operation_outcome, plan_input
+
+bp = Blueprint("fhir", __name__)
+
+DEFAULT_BASE = "https://bonemets.example/fhir"   # canonical URLs: set FHIR_CANONICAL_BASE
+
+
+def book() -> FhirBook:
+    return current_app.extensions["bonemets_fhir"]
+
+
+def fhir_response(resource: dict, status: int = 200, download: str | None = None) -> Response:
+    r = Response(json.dumps(resource, ensure_ascii=False, indent=1 if download else None),
+                 status=status, mimetype=FHIR_JSON)
+    if download:
+        r.headers["Content-Disposition"] = f'attachment; filename="{download}"'
+    return r
+
+
+def outcome(problems: list, status: int = 400) -> Response:
+    return fhir_response(operation_outcome(problems), status)
+
+
+# --------------------------------------------------------------------------------------------
+# Questionnaire and terminology
+# --------------------------------------------------------------------------------------------
+@bp.get("/fhir/Questionnaire")
+@bp.get("/fhir/Questionnaire/<any(bonemets):rid>")
+def questionnaire(rid=None):
+    return fhir_response(book().questionnaire)
+
+
+@bp.get("/fhir/CodeSystem/<rid>")
+def codesystem(rid):
+    if rid != book().codesystem["id"]:
+        return outcome([("CodeSystem", "not-found", f"There is no CodeSystem '{rid[:60]}'.")], 404)
+    return fhir_response(book().codesystem)
+
+
+@bp.get("/fhir/ValueSet/<rid>")
+def valueset(rid):
+    b = book()
+    if rid == b.codesystem["id"]:
+        return fhir_response(b.all_valueset())
+    for vs in b.valuesets.values():
+        if vs["id"] == rid:
+            return fhir_response(vs)
+    return outcome([("ValueSet", "not-found", f"There is no ValueSet '{rid[:60]}'.")], 404)
+
+
+# --------------------------------------------------------------------------------------------
+# QuestionnaireResponse out (a download) and in (import, API)
+# --------------------------------------------------------------------------------------------
+def _form_class():
+    return current_app.extensions["bonemets_form"]
+
+
+@bp.post("/questionnaire-response")
+def response_download():
+    """The form's answers (CSRF-protected, like /plan) -> a QuestionnaireResponse file."""
+    form = _form_class()()
+    if not form.validate():
+        token = getattr(form, "csrf_token", None)
+        csrf = token is not None and token.errors and not form.error_list()
+        return render_template("questionnaire.html", form=form,
+                               notice="csrf" if csrf else None), 400
+    now = _dt.datetime.now(_dt.timezone.utc)
+    qr = book().response(form.answers(), now)
+    return fhir_response(qr, download=f"bone-mets-answers-{now.date().isoformat()}.json")
+
+
+def api_plan() -> Response:
+    """``POST /api/plan`` with ``Content-Type: application/fhir+json``: a QuestionnaireResponse
+    -> the same JSON plan as the equivalent answers (called by the JSON API view)."""
+    answers, problems = plan_input(book(), request.get_data(cache=False))
+    if problems:
+        return outcome(problems)
+    return jsonify(book().rb.plan(answers).to_dict())
+
+
+def _csrf_ok() -> bool:
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return True
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+        return True
+    except (ValidationError, CSRFError):
+        return False
+
+
+@bp.get("/questionnaire/import")
+def import_page():
+    return render_template("import.html", pasted="", problems=[])
+
+
+@bp.post("/questionnaire/import")
+def import_response():
+    """A pasted or uploaded QuestionnaireResponse -> the one-page form, pre-filled. Nothing is
+    kept: on a problem the page comes back with what was pasted and what is wrong."""
+    pasted = request.form.get("response", "")
+    if not _csrf_ok():
+        return render_template("import.html", pasted=pasted, problems=[], notice="csrf"), 400
+    upload = request.files.get("file")
+    body = pasted
+    if upload is not None and upload.filename:
+        data = upload.read()
+        try:
+            body = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return render_template("import.html", pasted=pasted, problems=[(
+                "file", "structure", "The file is not a text file. Choose the .json file you "
+                                     "downloaded.")]), 400
+    if not body.strip():
+        return render_template("import.html", pasted=pasted, problems=[(
+            "response", "required", "Paste a QuestionnaireResponse, or choose its file.")]), 400
+    answers, problems = plan_input(book(), body.encode("utf-8"))
+    if problems:
+        return render_template("import.html", pasted=pasted or body, problems=problems), 400
+    pairs = [(name, str(v)) for name, value in answers.items()
+             for v in (value if isinstance(value, list) else [value])]
+    form = _form_class()(formdata=MultiDict(pairs))
+    return render_template("questionnaire.html", form=form, notice="imported")
+
+
+# --------------------------------------------------------------------------------------------
+# CDS Hooks 2.0
+# --------------------------------------------------------------------------------------------
+@bp.get("/cds-services")
+def cds_discovery():
+    return jsonify(cds.discovery(book()))
+
+
+@bp.post("/cds-services/<service_id>")
+def cds_service(service_id):
+    if service_id != cds.SERVICE_ID:
+        return outcome([("service", "not-found", f"There is no CDS service '{service_id[:60]}'.")], 404)
+    if not request.is_json:
+        return outcome([("request", "structure", "Send the hook request as JSON "
+                                                 "(Content-Type: application/json).")])
+    try:
+        body = json.loads(request.get_data(cache=False) or b"")
+    except (ValueError, RecursionError):
+        return outcome([("request", "structure", "The body is not valid JSON.")])
+    problems = cds.check_request(body)
+    if problems:
+        return outcome(problems)
+    if not isinstance(body.get("prefetch"), dict) or not body["prefetch"]:
+        # We fetch nothing from the record server ourselves: the EHR must send the prefetch.
+        return outcome([("prefetch", "required", "Send the prefetch data the discovery document "
+                                                 "asks for: this service does not query the FHIR server.")], 412)
+    links = {"questionnaire": url_for("web.questionnaire", _external=True),
+             "rules": url_for("web.rules_page", _external=True)}
+    return jsonify(cds.cards(book(), body["prefetch"], _dt.date.today(), links))
+
+
+@bp.post("/cds-services/<service_id>/feedback")
+def cds_feedback(service_id):
+    """Feedback is welcome but not kept: nothing is stored."""
+    if service_id != cds.SERVICE_ID:
+        return outcome([("service", "not-found", f"There is no CDS service '{service_id[:60]}'.")], 404)
+    return jsonify({})
+
+
+# --------------------------------------------------------------------------------------------
+# Set-up
+# --------------------------------------------------------------------------------------------
+def init_app(app: Flask, rb) -> None:
+    """Build every resource once (a bad ``record.yaml`` stops the app) and add the routes."""
+    rm = load_record_map(app.config["RULES_DIR"], rb)
+    base = app.config.get("FHIR_CANONICAL_BASE") or DEFAULT_BASE
+    app.extensions["bonemets_fhir"] = FhirBook(rb, rm, base)
+    app.register_blueprint(bp)
