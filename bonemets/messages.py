@@ -73,6 +73,8 @@ HTTP_ERRORS = {
     500: _l("Something went wrong on our side."),
 }
 NO_SUCH_STEP = _l("There is no such step.")
+ANSWERS_GONE = _l("Your answers are not kept in this browser any more. They are cleared when you "
+                  "press “Clear my answers”, and after 2 hours. Please start again.")
 
 
 def http_error(code: int, default: str = "") -> str:

@@ -8,6 +8,7 @@ from flask import current_app, render_template
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
+from .. import messages as msg
 from ..present import present
 from ..rules import RuleBook
 
@@ -47,6 +48,22 @@ def parse_form():
     return None, reshow(form)
 
 
+def kept_form():
+    """The form filled from the answers cookie (bonemets/views/carry.py), or None. No CSRF
+    check: it is not a request to do anything, only what to show."""
+    from . import carry
+    data = carry.load()
+    if data is None:
+        return None
+    return form_class()(formdata=data, meta={"csrf": False})
+
+
+def answers_gone():
+    """A GET page made from the answers cookie when there is none (cleared, or older than
+    ANSWERS_MAX_AGE): say so, and offer a fresh start."""
+    return render_template("error.html", code=200, gone=True, message=str(msg.ANSWERS_GONE)), 200
+
+
 _TOKEN_SLOT = "\x00csrf-token\x00"
 
 
@@ -62,7 +79,9 @@ def cached_page(key: str, template: str, context=dict) -> str:
     key = f"{key}:{get_locale()}"  # one copy per language
     html = cache.get(key)
     if html is None:
-        html = render_template(template, csrf_token=lambda: _TOKEN_SLOT, **context())
+        # answers_kept=False: a page cached for everyone never offers "Clear my answers".
+        html = render_template(template, csrf_token=lambda: _TOKEN_SLOT, answers_kept=False,
+                               **context())
         if not (app.debug or app.config.get("TEMPLATES_AUTO_RELOAD")):
             cache[key] = html
     return html.replace(_TOKEN_SLOT, generate_csrf()) if _TOKEN_SLOT in html else html
