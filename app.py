@@ -5,7 +5,7 @@ Production:  gunicorn -c deploy/gunicorn.conf.py, behind nginx (deploy/nginx.con
 
 Configuration (environment variables): SECRET_KEY (required outside debug and testing; the same
 on every replica), TRUSTED_HOSTS (comma-separated host names this site answers to, `.example.org`
-for its subdomains, `*` for any; unset: localhost and 127.0.0.1 only), BONEMETS_PROXY_FIX=1 (trust
+for its subdomains, `*` for any; localhost and 127.0.0.1 always), BONEMETS_PROXY_FIX=1 (trust
 one proxy's X-Forwarded-Proto and -Host), SESSION_COOKIE_SECURE=1, BONEMETS_RULES_DIR.
 """
 from __future__ import annotations

@@ -42,6 +42,7 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 # The routes that take the questionnaire's answers as an HTML form (CONTRACT.md "Routes").
 FORM_ROUTES = frozenset({"/plan", "/summary", "/summary.pdf", "/steps", "/questionnaire",
                          "/questionnaire-response"})
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 # A Host header: a DNS name (labels of 1-63 characters, 253 in all), an IPv4 address or a
@@ -71,12 +72,13 @@ def host_is_well_formed(host: str) -> bool:
 
 def trusted_hosts_from(value: str | None) -> list[str] | None:
     """The ``TRUSTED_HOSTS`` setting from an environment variable: comma-separated host names
-    (``.example.org`` also matches its subdomains); ``*`` trusts any well-formed host; unset
-    trusts only this machine (localhost, 127.0.0.1)."""
-    if value is None or not value.strip():
-        return ["localhost", "127.0.0.1"]
-    hosts = [h.strip() for h in value.split(",") if h.strip()]
-    return None if hosts == ["*"] else hosts
+    (``.example.org`` also matches its subdomains); ``*`` trusts any well-formed host. This
+    machine's own names (localhost, 127.0.0.1) are always trusted, for health checks from the
+    same machine or pod; unset, they are the only ones."""
+    hosts = [h.strip() for h in (value or "").split(",") if h.strip()]
+    if hosts == ["*"]:
+        return None
+    return hosts + [h for h in LOCAL_HOSTS if h not in hosts]
 
 
 class ReadErrorsAreBadRequests:

@@ -100,7 +100,7 @@ class Nginx:
         site = site.replace("listen 127.0.0.1:8080;", f"listen 127.0.0.1:{self.port};")
         for shipped, port in zip(("127.0.0.1:8001", "127.0.0.1:8002"), upstream_ports):
             site = site.replace(f"server {shipped} ", f"server 127.0.0.1:{port} ")
-        assert f"127.0.0.1:{self.port}" in site and "8001" not in site and "8002" not in site
+        assert f"127.0.0.1:{self.port};" in site and "server 127.0.0.1:800" not in site
         with open(os.path.join(self.dir, "bonemets.conf"), "w", encoding="utf-8") as fh:
             fh.write(site)
         shutil.copy(os.path.join(DEPLOY, "nginx", "bonemets-headers.conf"), self.dir)
@@ -108,10 +108,10 @@ class Nginx:
             main = fh.read()
         main = main.replace("worker_processes auto;", "worker_processes 1;")
         main = main.replace("pid /run/nginx-bonemets.pid;", f"pid {self.dir}/nginx.pid;")
-        main = main.replace("http {", "http {\n" + "".join(
+        main = main.replace("\nhttp {\n", "\nhttp {\n" + "".join(
             f"    {kind}_temp_path {self.dir}/{kind}_temp;\n"
             for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")))
-        assert f"{self.dir}/nginx.pid" in main
+        assert f"{self.dir}/nginx.pid" in main and f"{self.dir}/proxy_temp" in main
         self.conf = os.path.join(self.dir, "nginx.conf")
         with open(self.conf, "w", encoding="utf-8") as fh:
             fh.write(main)

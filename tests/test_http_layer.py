@@ -114,12 +114,12 @@ def test_trusted_hosts_setting(monkeypatch):
     assert trusted_hosts_from(" ") == ["localhost", "127.0.0.1"]
     assert trusted_hosts_from("*") is None
     assert trusted_hosts_from("bonemets.example.org, .clinic.example") == [
-        "bonemets.example.org", ".clinic.example"]
+        "bonemets.example.org", ".clinic.example", "localhost", "127.0.0.1"]
     monkeypatch.setenv("TRUSTED_HOSTS", "bonemets.example.org,.clinic.example")
     app = create_app({"TESTING": True, "SECRET_KEY": "t"})
     c = app.test_client()
     for host, status in [("bonemets.example.org", 200), ("ward.clinic.example:8443", 200),
-                         ("localhost", 400), ("evil.example", 400),
+                         ("localhost", 200), ("evil.example", 400), ("10.1.2.3:8000", 400),
                          ("bonemets.example.org.evil.example", 400)]:
         assert c.get("/healthz", headers={"Host": host}).status_code == status, host
     monkeypatch.setenv("TRUSTED_HOSTS", "*")
