@@ -24,7 +24,8 @@ apt_install() {
 # Pango (and fonts) for the PDF summary; every other Debian package the caller asks for.
 debian_packages() {
   local need=() p
-  ldconfig -p 2>/dev/null | grep -q 'libpango-1.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
+  { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q 'libpango-1.0' \
+    || need+=(libpango-1.0-0 libpangoft2-1.0-0)
   fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core fontconfig)
   for p in "$@"; do
     case "$p" in
