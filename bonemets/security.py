@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask.globals import request_ctx
 from werkzeug.exceptions import BadRequest, HTTPException
 
@@ -42,6 +42,9 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 # The routes that take the questionnaire's answers as an HTML form (CONTRACT.md "Routes").
 FORM_ROUTES = frozenset({"/plan", "/summary", "/summary.pdf", "/steps", "/questionnaire",
                          "/questionnaire-response"})
+# Routes that answer machines (JSON, FHIR, CDS Hooks) rather than people.
+MACHINE_ROUTES = ("/api/", "/fhir/", "/cds-services")
+# Always trusted: health checks from the same machine or pod.
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
@@ -145,9 +148,10 @@ def init_app(app: Flask) -> None:
                 "localhost", script_name=request.script_root or None,
                 url_scheme=request.scheme)
         host = request.environ.get("HTTP_HOST")
-        if host is not None and not host_is_well_formed(host):
-            return _error_page(400, MESSAGES["host"])
-        if isinstance(request.routing_exception, BadRequest):  # untrusted host (Flask)
+        if ((host is not None and not host_is_well_formed(host))
+                or isinstance(request.routing_exception, BadRequest)):  # untrusted (Flask)
+            if request.path.startswith(MACHINE_ROUTES):
+                abort(400)  # the app's error handler answers in the route's own format
             return _error_page(400, MESSAGES["host"])
         if request.method == "POST" and request.path in FORM_ROUTES:
             # No Content-Type and no body is an empty form; anything else must be a form.
