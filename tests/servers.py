@@ -94,6 +94,7 @@ class Nginx:
 
     def __init__(self, upstream_ports: list[int]):
         self.dir = tempfile.mkdtemp(prefix="nginx-test-")
+        os.chmod(self.dir, 0o755)   # run as root, nginx's workers are "nobody": let them in
         self.port = free_port()
         with open(os.path.join(DEPLOY, "nginx", "bonemets.conf"), encoding="utf-8") as fh:
             site = fh.read()
@@ -185,4 +186,6 @@ def raw(port: int, request: bytes, timeout: float = 10, half_close: bool = False
         except ConnectionResetError:
             if not chunks:
                 raise
+    if not chunks:
+        raise ConnectionAbortedError("closed without an answer")
     return parse_response(b"".join(chunks))
