@@ -32,6 +32,7 @@ debian_packages() {
       chromium)      [ -x /usr/bin/chromium ] || need+=(chromium) ;;
       poppler-utils) command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils) ;;
       nginx)         [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx) ;;
+      npm)           command -v npm >/dev/null 2>&1 || need+=(nodejs npm) ;;
       *)             dpkg -s "$p" >/dev/null 2>&1 || need+=("$p") ;;
     esac
   done
@@ -64,6 +65,18 @@ make_venv() {
   sum="$(sha256sum "$lock" | cut -d' ' -f1)"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --require-hashes -r "$lock"
+    echo "$sum" > "$stamp"
+  fi
+}
+
+# Install the JavaScript test tools (LHC-Forms, CSIRO's SDC populate) from a package-lock.json,
+# skipped when the lock has not changed since the last install.
+npm_tools() {
+  local dir="$1" stamp sum
+  stamp="$dir/node_modules/.installed-lock"
+  sum="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
+    npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
     echo "$sum" > "$stamp"
   fi
 }

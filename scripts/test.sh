@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup-env.sh
 
-debian_packages chromium poppler-utils nginx
+debian_packages chromium poppler-utils nginx npm
 make_venv requirements-dev.txt
 if [ -f pyproject.toml ]; then .venv/bin/python -m pip install -q --no-deps -e .; fi
+npm_tools tests/js
 exec .venv/bin/python -m pytest "$@"
