@@ -74,7 +74,7 @@ HTTP_ERRORS = {
 }
 NO_SUCH_STEP = _l("There is no such step.")
 ANSWERS_GONE = _l("Your answers are not kept in this browser any more. They are cleared when you "
-                  "press “Clear my answers”, and after 2 hours. Please start again.")
+                  "press “Clear my answers”, and after %(hours)s hours. Please start again.")
 
 
 def http_error(code: int, default: str = "") -> str:

@@ -9,7 +9,7 @@ can go Back or Forward to is a GET (post/redirect/get) and nothing is stored on 
 * The cookie is Fernet (AES-128-CBC + HMAC-SHA256, from the ``cryptography`` library) with a key
   derived from the app's SECRET_KEY (HKDF), so it cannot be read or changed on the device or on
   the way; it is refused after ``ANSWERS_MAX_AGE`` seconds (2 hours by default) even if a
-  browser keeps it. HttpOnly, SameSite=Lax, Secure on HTTPS, Path=/.
+  browser keeps it. HttpOnly, SameSite=Lax, Secure on HTTPS (or with SESSION_COOKIE_SECURE), Path=/.
 * Answers never go in a URL (proxies log URLs): the redirects carry only a page name.
 * "Clear my answers" (POST /clear, CSRF-checked) deletes the cookie.
 * Every form still carries all the answers as hidden fields too, so a POST never depends on the
@@ -55,6 +55,10 @@ def pairs_of(formdata, fields) -> list:
     return [(k, v) for k in fields for v in formdata.getlist(k) if isinstance(v, str)]
 
 
+def _secure() -> bool:
+    return request.is_secure or bool(current_app.config.get("SESSION_COOKIE_SECURE"))
+
+
 def save(response, pairs: list) -> None:
     """Put the answers (a list of (field, value) pairs) in the cookie of ``response``."""
     raw = zlib.compress(json.dumps(pairs, separators=(",", ":")).encode())
@@ -62,7 +66,7 @@ def save(response, pairs: list) -> None:
     if len(token) > MAX_COOKIE:
         return
     response.set_cookie(COOKIE, token, max_age=max_age(), httponly=True, samesite="Lax",
-                        secure=request.is_secure, path="/")
+                        secure=_secure(), path="/")
 
 
 def load() -> MultiDict | None:
@@ -85,5 +89,4 @@ def present() -> bool:
 
 
 def clear(response) -> None:
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax",
-                           secure=request.is_secure)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=_secure())

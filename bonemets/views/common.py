@@ -61,7 +61,9 @@ def kept_form():
 def answers_gone():
     """A GET page made from the answers cookie when there is none (cleared, or older than
     ANSWERS_MAX_AGE): say so, and offer a fresh start."""
-    return render_template("error.html", code=200, gone=True, message=str(msg.ANSWERS_GONE)), 200
+    from . import carry
+    message = str(msg.ANSWERS_GONE) % {"hours": max(1, carry.max_age() // 3600)}
+    return render_template("error.html", code=200, gone=True, message=message), 200
 
 
 _TOKEN_SLOT = "\x00csrf-token\x00"

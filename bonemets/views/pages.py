@@ -50,7 +50,7 @@ def _emergency():
     e = rulebook().meta["emergency"]
     number = emergency_number()
     return {"emergency": {"number": number, "call": e["call"].replace("{number}", number)},
-            "answers_kept": carry.present()}
+            "answers_kept": carry.present(), "answers_hours": max(1, carry.max_age() // 3600)}
 
 
 @bp.app_template_filter("sentence")
