@@ -109,7 +109,7 @@ def score_page(html: str, rule_ids=()) -> list:
          "the main message comes before the first option card" if first is not None
          and "decision-main" in _classes(first) else "an option card comes first, or no main message")
     strong = bool(mains) and (bool(list(mains[0].query_all("strong"))) or mains[0].etree_element.tag.endswith("strong"))
-    boxed = bool(mains) and any("decision-box" in _classes(a) for a in mains[0].iter_ancestors())
+    boxed = bool(mains) and any("decision-box" in _classes(a) for a in mains[0].ancestors)
     item("3", "The main message is emphasised with visual cues", strong and boxed,
          f"bold: {strong}; inside a bordered box (.decision-box): {boxed}")
     pictures = [e for e in main.query_all("svg") if e.etree_element.get("role") == "img"
