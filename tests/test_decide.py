@@ -162,6 +162,11 @@ def test_sure_check_on_screen(client, typical):
         for v in SURE_ANSWERS:
             assert f'name="{PREFIX}sure_{item}" value="{v}"' in steps
     assert "Ottawa Hospital Research Institute" in steps
+    # every radio of the steps has its own label
+    ids = re.findall(r'<input type="radio" id="([^"]+)"', steps)
+    assert len(ids) == len(set(ids)) > 8
+    for i in ids:
+        assert f'<label for="{i}">' in steps, i
 
 
 def _chosen(typical, rulebook):
