@@ -191,7 +191,7 @@ def test_step_answers_are_carried_into_the_summary(client, typical, rulebook):
     assert "ask about a nurse or a decision coach" in sure
     steps = _section(html, "s-steps", "aria-labelledby")
     assert rulebook.options[lean]["name"] in steps
-    assert re.search(rf'data-priority="{typical["priorities"][0]}">.*?<td>A lot</td>', steps, re.S)
+    assert re.search(rf'data-priority="{typical["priorities"][0]}"><strong>[^<]+:</strong>\s*A lot</li>', steps)
     # carried on as hidden fields, so "Back to my options" keeps them
     assert f'name="{LEANING}" value="{lean}"' in html
     back = client.post("/plan", data=posted).get_data(as_text=True)
@@ -233,6 +233,7 @@ def test_sure_and_steps_in_the_pdf(client, typical, rulebook):
     assert "Do you feel SURE about the best choice for you?" in flat
     assert f"Which way I am leaning: {rulebook.options[lean]['name']}" in flat
     assert "My steps to decide" in flat and rulebook.decision["decision"]["what"] in flat
+    assert f"{rulebook.fields['priorities'].label_for(typical['priorities'][0])}: A lot" in flat
 
 
 # ----------------------------------------------------------------------------------------------
