@@ -78,20 +78,21 @@ class Invariant:
         def heading(g):
             return f'"{rb.meta["groups"][g]["heading"]}"'
 
+        many = len(self.options) > 1
         if self.kind == "never":
-            return (f"{names(self.options)} is never under "
+            return (f"{names(self.options, 'and')} {'are each' if many else 'is'} never under "
                     + " or ".join(heading(g) for g in self.groups) + ".")
         if self.kind == "at_least":
-            return (f"{names(self.options, 'and')} always under "
+            return (f"{names(self.options, 'and')} {'are each' if many else 'is'} always under "
                     + " or ".join(heading(g) for g in self.groups) + ".")
         if self.kind == "flag":
-            return "Always shown: " + "; ".join(f'the warning "{rb.flags[f]["title"]}"'
-                                                for f in self.flags) + "."
+            return " ".join(f'The warning "{rb.flags[f]["title"]}" is always shown.'
+                            for f in self.flags)
         if self.kind == "caution":
-            return (f'{names(self.options, "and")} always carries the check '
-                    f'"{rb.cautions[self.caution]["title"]}".')
-        return (f"Under {heading(self.group)}, {names(self.options)} never comes first: "
-                f"{names(self.after)} is listed before it.")
+            return (f'{names(self.options, "and")} always {"carry" if many else "carries"} the '
+                    f'check "{rb.cautions[self.caution]["title"]}".')
+        return (f"Under {heading(self.group)}, {names(self.options)} is never listed first: "
+                f"{names(self.after)} comes before it.")
 
 
 # --------------------------------------------------------------------------------------------
