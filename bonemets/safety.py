@@ -187,7 +187,26 @@ def _load(root, rb) -> tuple:
             _expect(not set(opts) & set(after), rel, iid,
                     "an option cannot be in both 'options' and 'after_one_of'")
             out.append(Invariant(**common, group=g[0], options=opts, after=after))
+    for inv in out:
+        _check_evidence(inv, rb.sources, rel)
     return tuple(out)
+
+
+def _check_evidence(inv: Invariant, sources: dict, rel: str):
+    """Where sources.yaml says what each source is evidence for (``covers``), an invariant's
+    sources must cover what it is about, as for the rules."""
+    if not any("covers" in s for s in sources.values()):
+        return
+    about = set(inv.options) | set(inv.after) | set(inv.flags) | (
+        {inv.caution} if inv.caution else set())
+    for key in inv.sources:
+        covers = set(sources[key].get("covers") or ())
+        _expect(covers & about, rel, inv.id,
+                f"cites source '{key}', which is not evidence for any of {sorted(about)} "
+                f"(its 'covers' in sources.yaml: {sorted(covers) or 'nothing'})")
+    for what in sorted(about):
+        _expect(any(what in (sources[k].get("covers") or ()) for k in inv.sources), rel, inv.id,
+                f"no cited source is evidence for '{what}' (add one whose 'covers' names it)")
 
 
 # --------------------------------------------------------------------------------------------

@@ -391,6 +391,15 @@ def test_duplicate_or_clashing_ids_are_refused(rules_copy):
         load_rulebook(str(rules_copy))
 
 
+def test_an_invariant_citing_a_source_about_something_else_is_refused(rules_copy):
+    if not any("covers" in s for s in RB.sources.values()):
+        pytest.skip("sources.yaml does not yet say what each source covers")
+    _write(rules_copy, dict(GOOD, sources=["ZOOM-2013"]))
+    with pytest.raises(SafetyFileError, match="safety.yaml, invariant 'safety-test': cites source "
+                                              "'ZOOM-2013', which is not evidence"):
+        load_rulebook(str(rules_copy))
+
+
 def test_the_good_test_invariant_loads(rules_copy):
     _write(rules_copy, GOOD)
     assert [i.id for i in load_rulebook(str(rules_copy)).safety] == ["safety-test"]
