@@ -209,6 +209,7 @@ def test_a_planted_bad_rule_is_refuted_with_a_counter_example(rules_copy):
     assert r.returncode == 1
     assert "VIOLATED safety.yaml, invariant 'safety-cord-symptoms-radiation-in-view'" in r.stderr
     assert "Traceback" not in r.stderr
+    assert f"Safety: {len(rb.safety)} invariants" in r.stdout
 
 
 MINI_PLACEMENT = """
