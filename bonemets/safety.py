@@ -212,10 +212,6 @@ def _check_evidence(inv: Invariant, sources: dict, rel: str):
 # --------------------------------------------------------------------------------------------
 # The runtime check: one plan
 # --------------------------------------------------------------------------------------------
-def applies(rb, inv: Invariant, answers: Mapping[str, Any]) -> bool:
-    return inv.when.matches(rb._normalise(answers))
-
-
 def violations(rb, answers: Mapping[str, Any], plan=None, invariants=None) -> list:
     """Every invariant the plan for these (validated) answers breaks: [(invariant, message)]."""
     plan = plan if plan is not None else rb.plan(answers)

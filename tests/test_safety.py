@@ -12,6 +12,7 @@ every invariant.
 """
 from __future__ import annotations
 
+import datetime
 import html
 import json
 import os
@@ -276,7 +277,7 @@ def _with_meta(text, key):
     items = yaml.safe_load(text)
     for item in items if isinstance(items, list) else items["rules"]:
         item.setdefault("sources", ["ASTRO-2024"])
-        item.setdefault("reviewed", __import__("datetime").date(2026, 12, 1))
+        item.setdefault("reviewed", datetime.date(2026, 12, 1))
         item.setdefault(key, "Planted by a test.")
     return yaml.safe_dump(items, sort_keys=False)
 
@@ -326,6 +327,41 @@ def test_sampling_agrees_with_the_prover_on_the_small_rule_book(mini):
 
     run()
     assert seen == {k for k, v in MINI_EXPECTED.items() if v == "refuted"}
+
+
+def _valid_states(f):
+    """Every state a validated tick-all answer can take (brute force, for small fields)."""
+    from itertools import combinations
+    vals = list(f.values)
+    subsets = [frozenset(c) for n in range(len(vals) + 1) for c in combinations(vals, n)]
+    return [s for s in subsets if not (s & f.exclusive and s - f.exclusive)]
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(st.sampled_from(["bone_damage", "current_medicines", "bone_sites"]), st.data())
+def test_the_tick_all_solver_agrees_with_brute_force(fname, data):
+    """The prover's exact check of one tick-all question, against every valid set of ticks."""
+    from bonemets.rules import Condition, Matcher
+    from bonemets.safety import _Solver
+    f = RB.fields[fname]
+    real = [v for v in f.values if v != "unknown"]
+    atom = st.one_of(
+        st.tuples(st.sampled_from(["any", "none", "all"]),
+                  st.frozensets(st.sampled_from(real), min_size=1, max_size=3), st.booleans()),
+        st.tuples(st.just("known"), st.booleans(), st.booleans()))
+    lits = frozenset(data.draw(st.lists(atom, max_size=4)))
+
+    conds = [(Condition((Matcher(fname, **{k: v}),)), pos) for k, v, pos in lits]
+
+    def ok(state):
+        return all(c.matches({fname: state}) == pos for c, pos in conds)
+
+    states = _valid_states(f)
+    brute = any(ok(s) for s in states)
+    got = _Solver(RB).field_witness(fname, lits)
+    assert (got is not None) == brute, (lits, got)
+    if got is not None:
+        assert got[1] in states and ok(got[1])
 
 
 def test_the_prover_gives_up_past_its_budget():
