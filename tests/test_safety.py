@@ -35,7 +35,7 @@ with open(os.path.join(RULES_DIR, "questionnaire.yaml"), encoding="utf-8") as _f
     FIELDS = yaml.safe_load(_fh)["fields"]
 VALUES = {n: [str(k) for k in (s.get("choices") or {})] for n, s in FIELDS.items()}
 RB = load_rulebook(RULES_DIR)
-CATALOG = list(RB.options)
+CATALOG = [*RB.options, *RB.flags, *RB.cautions]
 
 # Every example runs plan() once (~0.1 ms); the whole file stays well under a minute.
 RANDOM_EXAMPLES = int(os.environ.get("BONEMETS_SAFETY_EXAMPLES", "6000"))
@@ -248,20 +248,6 @@ MINI_SAFETY = """
 - {id: s-order-refuted-rank, when: {}, not_first_in_group: {group: discuss, options: [external_beam_radiation], after_one_of: [surgery]}}
 - {id: s-order-refuted-unlikely, when: {bone_damage: fractured}, not_first_in_group: {group: discuss, options: [ablation], after_one_of: [surgery]}}
 """
-MINI_FLAGS = """
-flags:
-  spinal_cord_compression: {urgency: emergency, title: Cord, action: Go now., sources: [ASTRO-2024], reviewed: 2026-12-01}
-  infection: {urgency: emergency, title: Infection, action: Go now., sources: [ASTRO-2024], reviewed: 2026-12-01}
-rules:
-  - {id: f-weak, flag: spinal_cord_compression, when: {symptoms_now: [leg_weakness, numbness]}}
-  - {id: f-fever, flag: infection, when: {symptoms_now: fever_on_treatment}}
-"""
-MINI_CAUTIONS = """
-cautions:
-  needs_mri: {title: Needs an MRI scanner}
-rules:
-  - {id: c-mri, caution: needs_mri, options: [focused_ultrasound], when: {}}
-"""
 MINI_EXPECTED = {
     "s-unlikely-wins": "proved", "s-unsat": "proved", "s-refuted": "refuted",
     "s-many-unsat": "proved", "s-many-refuted": "refuted", "s-exclusive": "proved",
@@ -275,8 +261,8 @@ MINI_EXPECTED = {
 
 def _with_meta(text, key):
     items = yaml.safe_load(text)
-    for item in items if isinstance(items, list) else items["rules"]:
-        item.setdefault("sources", ["ASTRO-2024"])
+    for item in items:
+        item.setdefault("sources", ["Test-Source"])
         item.setdefault("reviewed", datetime.date(2026, 12, 1))
         item.setdefault(key, "Planted by a test.")
     return yaml.safe_dump(items, sort_keys=False)
@@ -284,11 +270,14 @@ def _with_meta(text, key):
 
 @pytest.fixture()
 def mini(rules_copy):
+    """The real questionnaire, catalog, red flags and cautions; placement rules of our own."""
+    with open(rules_copy / "sources.yaml", "a", encoding="utf-8") as fh:  # evidence for all
+        fh.write("\nTest-Source: {org: Test, title: Test, year: null, url: 'https://example.org',"
+                 " kind: other, covers: %s}\n" % json.dumps(
+                     [*RB.options, *RB.flags, *RB.cautions]))
     for p in (rules_copy / "placement").iterdir():
         p.unlink()
     (rules_copy / "placement" / "mini.yaml").write_text(_with_meta(MINI_PLACEMENT, "because"))
-    (rules_copy / "red_flags.yaml").write_text(_with_meta(MINI_FLAGS, "because"))
-    (rules_copy / "cautions.yaml").write_text(_with_meta(MINI_CAUTIONS, "text"))
     (rules_copy / "safety.yaml").write_text(_with_meta(MINI_SAFETY, "reason"))
     return load_rulebook(str(rules_copy))
 
