@@ -221,7 +221,7 @@ def test_cli_check_fails_with_file_and_rule_id(rules_copy):
 
 
 def test_cli_check_warns_about_stale_rules(rules_copy):
-    edit(rules_copy / "placement" / "supportive.yaml", "reviewed: 2026-11-27", "reviewed: 2019-01-01")
+    edit(rules_copy / "placement" / "supportive.yaml", "reviewed: 2026-12-01", "reviewed: 2019-01-01")
     r = _flask("rules", "check", env={"BONEMETS_RULES_DIR": str(rules_copy)})
     assert r.returncode == 0
     assert "WARNING" in r.stderr and "pain-medicine-painful-sites" in r.stderr
