@@ -182,7 +182,7 @@ def test_a_broken_invariant_is_caught_by_sampling():
     assert not [m for i, m in violations(RB, answers, plan, [inv])]
     plan.option("external_beam_radiation").group = "unlikely"
     assert violations(RB, answers, plan, [inv]) == [
-        (inv, "external_beam_radiation is 'unlikely', not at least 'consider'")]
+        (inv, "external_beam_radiation is 'unlikely', not at least 'discuss'")]
 
 
 # --------------------------------------------------------------------------------------------
