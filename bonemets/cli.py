@@ -86,10 +86,12 @@ def safety_report(rb) -> bool:
         elif p.status == "not_proved":
             click.echo(f"NOT PROVED {where}: could not prove it within the search budget; "
                        f"checked by sampling (tests/test_safety.py)", err=True)
+        elif p.status == "error":
+            click.echo(f"ERROR {where}: {p.what} for answers {json.dumps(p.answers)}", err=True)
         else:
             click.echo(f"VIOLATED {where}: {p.what} for answers {json.dumps(p.answers)} "
                        f"(rules: {', '.join(p.rules) or 'none'}; confirmed by plan())", err=True)
-    bad = sum(p.status == "refuted" for p in proofs)
+    bad = sum(p.status in ("refuted", "error") for p in proofs)
     click.echo(f"Safety: {len(proofs)} invariants, {sum(p.status == 'proved' for p in proofs)} "
                f"proved, {bad} violated, {sum(p.status == 'not_proved' for p in proofs)} not proved")
     return not bad
