@@ -5,11 +5,8 @@ ASTRO 2024): among the options often discussed, an operation or a support should
 before any treatment that does not stabilise the bone (safety statement
 safety-broken-long-bone-stabilise-first on branch `safety`).
 
-KNOWN DEFECT, not fixable in rules/ data: options in a group are listed in catalog order, and
-the catalog order is the contract's (tests/test_engine.py pins it), which puts radiation before
-surgery. The fix needs a display order within a group (e.g. a list in meta.yaml read by
-plan()), a code change for the engine's owner. Until then this test is a strict xfail: it
-fails the run the day the order is fixed, so the marker is then removed.
+The catalog (rules/options.yaml) lists both ways to hold a bone before every treatment that
+does not, and plans keep catalog order within a group; this test holds every such person to it.
 """
 from __future__ import annotations
 
@@ -41,8 +38,6 @@ CASES = [
 ]
 
 
-@pytest.mark.xfail(strict=True, reason="display order within a group is the contract's catalog "
-                   "order (radiation before surgery); needs an engine change, see module docstring")
 @pytest.mark.parametrize("answers", CASES)
 def test_broken_or_weak_long_bone_is_held_first(answers):
     order = first_discussed(answers)
