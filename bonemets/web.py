@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, render_templ
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from . import iconarray
 from .forms import build_form_class
 from .jsonprovider import OrjsonProvider
 from .rules import RuleBook
@@ -342,6 +343,7 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     app.jinja_env.filters["said"] = said
     app.jinja_env.filters["first_sentence"] = first_sentence
     app.jinja_env.globals["csrf_token"] = generate_csrf
+    iconarray.init_jinja(app.jinja_env)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
