@@ -98,7 +98,7 @@ def icon_array_svg(count: int, name: str, uid: str) -> Markup:
             f'<pattern id="{pid}-no" width="{CELL}" height="{CELL}" patternUnits="userSpaceOnUse">'
             f'<path class="ia-no" d="{_PERSON}"/></pattern></defs>')
     rects = "".join(
-        f'<rect class="ia-{kind}" x="{x * CELL}" y="{y * CELL}" width="{w * CELL}" '
+        f'<rect class="ia-area ia-area--{kind}" x="{x * CELL}" y="{y * CELL}" width="{w * CELL}" '
         f'height="{h * CELL}" fill="url(#{pid}-{kind})"/>'
         for kind, x, y, w, h in _rects(count))
     return Markup(

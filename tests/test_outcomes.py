@@ -273,7 +273,7 @@ def icon_counts(svg: str) -> tuple[int, int]:
     """(people in all, people marked), from the cells the rectangles cover."""
     total = marked = 0
     cell = iconarray.CELL
-    for kind, w, h in re.findall(r'<rect class="ia-(yes|no)" x="\d+" y="\d+" width="(\d+)" height="(\d+)"', svg):
+    for kind, w, h in re.findall(r'<rect class="ia-area ia-area--(yes|no)" x="\d+" y="\d+" width="(\d+)" height="(\d+)"', svg):
         n = (int(w) // cell) * (int(h) // cell)
         assert int(w) % cell == 0 and int(h) % cell == 0
         total += n
@@ -294,7 +294,7 @@ def test_icon_array_has_100_people_with_the_right_number_marked(count):
 def test_marked_cells_do_not_overlap_and_cover_the_grid():
     svg = str(iconarray.icon_array_svg(37, "x", "t"))
     cells = set()
-    for x, y, w, h in re.findall(r'<rect class="ia-\w+" x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"', svg):
+    for x, y, w, h in re.findall(r'<rect class="ia-area ia-area--\w+" x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"', svg):
         for cx in range(int(x), int(x) + int(w), iconarray.CELL):
             for cy in range(int(y), int(y) + int(h), iconarray.CELL):
                 assert (cx, cy) not in cells
