@@ -12,14 +12,21 @@ CONTRACT_OPTIONS = ["pain_medicine", "palliative_care", "chemotherapy", "hormone
                     "immunotherapy", "bisphosphonate", "denosumab", "radium_223",
                     "bone_seeking_radionuclide", "external_beam_radiation",
                     "stereotactic_radiation", "re_irradiation", "surgery", "cast_brace_splint",
-                    "bone_cement", "ablation", "focused_ultrasound", "clinical_trial"]
+                    "bone_cement", "ablation", "focused_ultrasound", "clinical_trial",
+                    # Additions of 2026-12
+                    "lutetium_psma", "targeted_therapy", "radioactive_iodine", "no_new_treatment"]
 CONTRACT_FLAGS = {"spinal_cord_compression": "emergency", "fracture": "emergency",
                   "severe_high_calcium": "emergency", "infection": "emergency",
                   "high_calcium": "today", "spine_pain": "today", "uncontrolled_pain": "today",
-                  "jaw_osteonecrosis": "soon", "atypical_femur_fracture": "soon"}
+                  "jaw_osteonecrosis": "soon", "atypical_femur_fracture": "soon",
+                  # Additions of 2026-12
+                  "low_calcium": "today", "blood_clot": "today", "clot_in_lung": "emergency",
+                  "low_blood_counts": "today", "pain_flare": "today"}
 CONTRACT_CAUTIONS = ["dental_check_first", "kidney_check", "calcium_vitamin_d",
                      "not_with_abiraterone", "needs_mri", "blood_counts_check",
-                     "spine_stability_check", "fracture_risk_check", "stopping_plan"]
+                     "spine_stability_check", "fracture_risk_check", "stopping_plan",
+                     # Additions of 2026-12
+                     "bone_drug_alongside", "not_with_other_cancer_drugs", "needs_psma_scan"]
 
 
 def test_catalog_has_every_contract_option_in_order(rulebook):

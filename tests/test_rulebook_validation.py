@@ -50,7 +50,7 @@ def expect_error(rules_dir, file, rule_id, words):
 
 def test_the_real_rule_book_loads():
     rb = load_rulebook(RULES_DIR)
-    assert len(rb.options) == 18 and len(list(rb.all_rules())) > 100
+    assert len(rb.options) == 22 and len(list(rb.all_rules())) > 100
 
 
 def test_bad_yaml(rules_copy):
