@@ -257,8 +257,13 @@ def test_outcome_wording_reads_at_grade_8_or_lower(rulebook):
             if o["with"] is not None:
                 texts += [" ".join(f) + "." for f in
                           ((h, y + ";", n) for h, y, n in iconarray.comparison_frames(o))]
-    whole = " ".join(t if t.endswith(".") else t + "." for t in texts)
+    texts = [t if t.endswith(".") else t + "." for t in texts]
+    whole = " ".join(texts)
     assert textstat.flesch_kincaid_grade(whole) <= 8.0, textstat.flesch_kincaid_grade(whole)
+    # As for the catalog: no single longer phrase far above the target.
+    hard = [(t, textstat.flesch_kincaid_grade(t)) for t in texts
+            if len(t.split()) >= 8 and textstat.flesch_kincaid_grade(t) > 10]
+    assert not hard, hard
 
 
 # -- pictures and words ------------------------------------------------------------------------
