@@ -408,3 +408,19 @@ def test_summary_shows_the_main_outcomes_in_print_form(client, typical):
     assert 'class="outcome outcome--benefit outcome--print"' in item
     assert [icon_counts(s) for s in re.findall(r"<svg.*?</svg>", item, re.S)][:2] == [(100, 35), (100, 14)]
     assert "When: at 3 months." in item and "Fairly sure." in item
+
+
+@pytest.mark.parametrize("variant", ["screen", "print"])
+def test_macro_escapes_every_text_and_says_what_is_not_known(app, variant):
+    evil = {**SBRT, "label": "<img src=x onerror=alert(1)>", "population": "<b>bold</b>",
+            "sources": ['SC.24-2021"><script>']}
+    with app.test_request_context():
+        macros = app.jinja_env.get_template("_outcomes.html").module
+        html = str(macros.outcome_block(evil, variant=variant, uid="t"))
+        unknown_html = str(macros.outcome_block(
+            {**SBRT, "with": None, "without": None, "range": None,
+             "label": "How many are helped is not known"}, variant=variant))
+    assert "<img" not in html and "<b>" not in html and "<script>" not in html
+    assert "&lt;img src=x" in html and "&lt;b&gt;bold" in html
+    assert html.count("<svg") == 2 and "At 3 months" in html.replace("When: at", "At")
+    assert "How many are helped is not known" in unknown_html and "<svg" not in unknown_html
