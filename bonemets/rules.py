@@ -636,6 +636,76 @@ def _text(item, key, rel, rule_id):
     return " ".join(v.split())
 
 
+SOURCE_KINDS = ("guideline", "trial", "product_label", "review", "patient_information",
+                "secondary_copy", "other")
+_SOURCE_KEYS = {"org", "title", "year", "url", "kind", "covers", "topics"}
+
+
+def _load_sources(data) -> dict:
+    """sources.yaml: each source says what kind of document it is and what it is evidence for
+    (``covers``: option, red-flag and caution ids, checked against the rules once they are read;
+    ``topics``: anything else, free words)."""
+    rel = "sources.yaml"
+    _expect(isinstance(data, dict) and data, rel, None, "must map keys to sources")
+    out = {}
+    for key, s in data.items():
+        _expect(isinstance(s, dict), rel, key, "each source must be a mapping")
+        extra = set(s) - _SOURCE_KEYS
+        _expect(not extra, rel, key, f"has unknown keys {sorted(extra)}")
+        for k in ("org", "title", "url"):
+            _expect(isinstance(s.get(k), str) and s[k].strip(), rel, key, f"needs '{k}'")
+        _expect(s.get("year") is None or isinstance(s.get("year"), int), rel, key,
+                "year must be a whole number or null")
+        _expect(s.get("kind") in SOURCE_KINDS, rel, key,
+                f"needs a 'kind', one of: {', '.join(SOURCE_KINDS)}")
+        for k in ("covers", "topics"):
+            v = s.get(k, [])
+            _expect(isinstance(v, list) and all(isinstance(i, str) and i.strip() for i in v),
+                    rel, key, f"'{k}' must be a list of ids or words")
+        out[key] = {"title": s["title"], "org": s["org"], "year": s.get("year"), "url": s["url"],
+                    "kind": s["kind"], "secondary": s["kind"] == "secondary_copy",
+                    "covers": list(s.get("covers", [])), "topics": list(s.get("topics", []))}
+    return out
+
+
+def _check_evidence(sources, options, flags, cautions, placement, flag_rules, caution_rules):
+    """Every rule rests on sources that are evidence for what it says (their ``covers``)."""
+    known = set(options) | set(flags) | set(cautions)
+    for key, s in sources.items():
+        unknown = [c for c in s["covers"] if c not in known]
+        _expect(not unknown, "sources.yaml", key,
+                f"'covers' names unknown option, flag or caution {unknown}")
+    covers = {k: set(s["covers"]) for k, s in sources.items()}
+
+    def not_evidence(key, what):
+        return (f"cites source '{key}', which is not evidence for {what} "
+                f"(its 'covers' in sources.yaml: {sorted(covers[key]) or 'nothing'})")
+
+    for oid, entry in options.items():
+        for key in entry["sources"]:
+            _expect(oid in covers[key], "options.yaml", oid, not_evidence(key, f"'{oid}'"))
+    for fid, d in flags.items():
+        for key in d["sources"]:
+            _expect(fid in covers[key], "red_flags.yaml", fid, not_evidence(key, f"red flag '{fid}'"))
+    for r in flag_rules:
+        for key in r.sources:
+            _expect(r.flag in covers[key], r.file, r.id, not_evidence(key, f"red flag '{r.flag}'"))
+    for r in placement:
+        for key in r.sources:
+            _expect(covers[key] & set(r.options), r.file, r.id,
+                    not_evidence(key, "any of " + ", ".join(f"'{o}'" for o in r.options)))
+        for o in r.options:
+            _expect(any(o in covers[k] for k in r.sources), r.file, r.id,
+                    f"no cited source is evidence for option '{o}' (add one whose 'covers' names it)")
+    for r in caution_rules:
+        wanted = {r.caution, *r.options}
+        for key in r.sources:
+            _expect(covers[key] & wanted, r.file, r.id,
+                    not_evidence(key, f"caution '{r.caution}' or its options"))
+        _expect(any(r.caution in covers[k] for k in r.sources), r.file, r.id,
+                f"no cited source is evidence for caution '{r.caution}'")
+
+
 def load_rulebook(root: str) -> RuleBook:
     """Read and validate every file under ``root`` (the ``rules/`` folder). Raises RuleBookError."""
     def path(rel):
@@ -656,16 +726,7 @@ def load_rulebook(root: str) -> RuleBook:
     _expect(sorted(meta["precedence"]) == sorted(RULE_GROUPS), "meta.yaml", None,
             f"precedence must list {list(RULE_GROUPS)}")
 
-    sources = read("sources.yaml")
-    _expect(isinstance(sources, dict) and sources, "sources.yaml", None, "must map keys to sources")
-    for key, s in sources.items():
-        _expect(isinstance(s, dict), "sources.yaml", key, "each source must be a mapping")
-        for k in ("org", "title", "url"):
-            _expect(isinstance(s.get(k), str) and s[k].strip(), "sources.yaml", key, f"needs '{k}'")
-        _expect(s.get("year") is None or isinstance(s.get("year"), int), "sources.yaml", key,
-                "year must be a whole number or null")
-    sources = {k: {"title": v["title"], "org": v["org"], "year": v.get("year"), "url": v["url"],
-                   "secondary": bool(v.get("secondary", False))} for k, v in sources.items()}
+    sources = _load_sources(read("sources.yaml"))
 
     sections, fields = _load_fields(read("questionnaire.yaml"), "questionnaire.yaml")
 
@@ -796,6 +857,8 @@ def load_rulebook(root: str) -> RuleBook:
                 str(item.get("term")) if isinstance(item, dict) else None,
                 "each entry needs exactly 'term' and 'means'")
         glossary.append({"term": _text(item, "term", rel, None), "means": _text(item, "means", rel, item["term"])})
+
+    _check_evidence(sources, options, flags, cautions, placement, flag_rules, caution_rules)
 
     return RuleBook(glossary=tuple(glossary), meta=meta, sections=sections, fields=fields,
                     options=options, sources=sources,

@@ -221,7 +221,116 @@ def test_cli_check_fails_with_file_and_rule_id(rules_copy):
 
 
 def test_cli_check_warns_about_stale_rules(rules_copy):
-    edit(rules_copy / "placement" / "supportive.yaml", "reviewed: 2026-11-27", "reviewed: 2019-01-01")
+    edit(rules_copy / "placement" / "supportive.yaml", "reviewed: 2026-12-01", "reviewed: 2019-01-01")
     r = _flask("rules", "check", env={"BONEMETS_RULES_DIR": str(rules_copy)})
     assert r.returncode == 0
     assert "WARNING" in r.stderr and "pain-medicine-painful-sites" in r.stderr
+
+
+# --- Sources say what they are evidence for (review 2026-12, section C) ------------------------
+def _edit_source(rules_copy, key, mutate):
+    path = rules_copy / "sources.yaml"
+    data = yaml.safe_load(path.read_text())
+    mutate(data[key])
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def _edit_yaml(path, mutate):
+    data = yaml.safe_load(path.read_text())
+    mutate(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def test_source_needs_a_kind(rules_copy):
+    _edit_source(rules_copy, "ASTRO-2024", lambda s: s.pop("kind"))
+    expect_error(rules_copy, "sources.yaml", "ASTRO-2024", ["needs a 'kind'", "secondary_copy"])
+
+
+def test_source_kind_must_be_known(rules_copy):
+    _edit_source(rules_copy, "ASTRO-2024", lambda s: s.update({"kind": "blog"}))
+    expect_error(rules_copy, "sources.yaml", "ASTRO-2024", ["needs a 'kind'"])
+
+
+def test_source_covers_must_name_known_ids(rules_copy):
+    _edit_source(rules_copy, "ASTRO-2024", lambda s: s["covers"].append("magic_pill"))
+    expect_error(rules_copy, "sources.yaml", "ASTRO-2024", ["unknown option, flag or caution", "magic_pill"])
+
+
+def test_source_unknown_key(rules_copy):
+    _edit_source(rules_copy, "ASTRO-2024", lambda s: s.update({"secondary": True}))
+    expect_error(rules_copy, "sources.yaml", "ASTRO-2024", ["unknown keys", "secondary"])
+
+
+def test_placement_rule_citing_a_source_about_something_else(rules_copy):
+    # pain-medicine-painful-sites places pain_medicine; ASTRO 2024 is about radiation.
+    rid = first_rule_edit(rules_copy / "placement" / "supportive.yaml",
+                          lambda r: r.update({"sources": ["ESMO-Pain-2012", "ASTRO-2024"]}))
+    expect_error(rules_copy, "placement/supportive.yaml", rid,
+                 ["ASTRO-2024", "not evidence for", "pain_medicine"])
+
+
+def test_placement_rule_with_an_option_no_source_covers(rules_copy):
+    # bone-drug-breast places both bone drugs; the zoledronic acid label covers only one.
+    rid = first_rule_edit(rules_copy / "placement" / "bone_drugs.yaml",
+                          lambda r: r.update({"sources": ["Zometa-SmPC"]}))
+    assert rid == "bone-drug-breast"
+    expect_error(rules_copy, "placement/bone_drugs.yaml", rid,
+                 ["no cited source is evidence for option 'denosumab'"])
+
+
+def test_flag_rule_citing_a_source_about_something_else(rules_copy):
+    def mutate(d):
+        d["rules"][0]["sources"] = ["ESMO-Pain-2012"]
+    _edit_yaml(rules_copy / "red_flags.yaml", mutate)
+    expect_error(rules_copy, "red_flags.yaml", "flag-mscc-leg-weakness",
+                 ["ESMO-Pain-2012", "not evidence for red flag 'spinal_cord_compression'"])
+
+
+def test_flag_citing_a_source_about_something_else(rules_copy):
+    def mutate(d):
+        d["flags"]["infection"]["sources"] = ["OncoHealth-Chemo"]
+    _edit_yaml(rules_copy / "red_flags.yaml", mutate)
+    expect_error(rules_copy, "red_flags.yaml", "infection",
+                 ["OncoHealth-Chemo", "not evidence for red flag 'infection'"])
+
+
+def test_caution_rule_citing_a_source_about_something_else(rules_copy):
+    def mutate(d):
+        d["rules"][0]["sources"] = ["MASCC/ISOO/ASCO-MRONJ-2019", "ASTRO-2024"]
+    _edit_yaml(rules_copy / "cautions.yaml", mutate)
+    expect_error(rules_copy, "cautions.yaml", "caution-bone-drug-dental",
+                 ["ASTRO-2024", "not evidence for caution 'dental_check_first'"])
+
+
+def test_caution_rule_needs_a_source_for_the_caution_itself(rules_copy):
+    def mutate(d):
+        d["rules"][0]["sources"] = ["ZOOM-2013"]  # about bisphosphonates, not dental checks
+    _edit_yaml(rules_copy / "cautions.yaml", mutate)
+    expect_error(rules_copy, "cautions.yaml", "caution-bone-drug-dental",
+                 ["no cited source is evidence for caution 'dental_check_first'"])
+
+
+def test_catalog_entry_citing_a_source_about_something_else(rules_copy):
+    def mutate(d):
+        d[0]["sources"] = ["ESMO-Pain-2012", "ASTRO-2024"]
+    _edit_yaml(rules_copy / "options.yaml", mutate)
+    expect_error(rules_copy, "options.yaml", "pain_medicine", ["ASTRO-2024", "not evidence for"])
+
+
+def test_real_rule_book_sources_have_kinds_and_replacements():
+    rb = load_rulebook(RULES_DIR)
+    kinds = {"guideline", "trial", "product_label", "review", "patient_information",
+             "secondary_copy", "other"}
+    for key, s in rb.sources.items():
+        assert s["kind"] in kinds, key
+        assert s["secondary"] == (s["kind"] == "secondary_copy"), key
+    cited = {k for r in rb.all_rules() for k in r.sources}
+    cited |= {k for f in rb.flags.values() for k in f["sources"]}
+    # Review 2026-12 section C: withdrawn or wrong documents are cited by nothing.
+    assert not {k for k in cited if "CG75" in k}
+    assert "FDA-SSED-ExAblate" not in rb.sources
+    assert rb.flags["spinal_cord_compression"]["sources"][0] == "NICE-NG234-2023"
+    assert "dexamethasone" in rb.flags["spinal_cord_compression"]["action"]
+    assert rb.flags["infection"]["sources"] == ("ASCO-IDSA-FN-2018",)
+    assert rb.sources["FDA-ExAblate-2012"]["kind"] == "secondary_copy"
+    assert "P110039" in rb.sources["FDA-ExAblate-2012"]["org"]
