@@ -62,6 +62,11 @@ def _check_outcome(item: Any, oid: str, sources: Mapping[str, Any]) -> dict:
             "needs at least one source key in 'sources'")
     for key in item["sources"]:
         _expect(key in sources, where, f"cites unknown source '{key}' (not in sources.yaml)")
+        # As for every rule: a cited source must be evidence for this option (its 'covers').
+        covers = sources[key].get("covers")
+        _expect(covers is None or oid in covers, where,
+                f"cites source '{key}', which is not evidence for '{oid}' "
+                f"(its 'covers' in sources.yaml: {sorted(covers or []) or 'nothing'})")
 
     with_, without, rng = item["with"], item["without"], item["range"]
     if with_ is None:

@@ -119,6 +119,7 @@ def test_a_number_needs_both_frames_in_words(rules_copy, key):
     ("kind", "risk", ["kind must be one of benefit, harm"]),
     ("sources", ["No-Such-Source-2099"], ["unknown source 'No-Such-Source-2099'"]),
     ("sources", [], ["at least one source"]),
+    ("sources", ["IPDAS-2013"], ["which is not evidence for"]),   # covers only no_new_treatment
     ("label", "  ", ["'label'"]),
     ("timeframe", "", ["'timeframe'"]),
 ])
