@@ -669,7 +669,16 @@ def _load_sources(data) -> dict:
 
 
 def _check_evidence(sources, options, flags, cautions, placement, flag_rules, caution_rules):
-    """Every rule rests on sources that are evidence for what it says (their ``covers``)."""
+    """Every rule rests on sources that are evidence for what it says (their ``covers``).
+
+    * a catalog entry: every source covers the option;
+    * a red flag, and every rule raising it: every source covers the flag;
+    * a placement rule: every source covers at least one of the rule's options, and every option
+      is covered by at least one of its sources (so a source about something else is refused);
+    * a caution rule: every source covers the caution or one of its options, and at least one
+      covers the caution itself.
+    Question rules are not checked: a question may rest on a source about its topic.
+    """
     known = set(options) | set(flags) | set(cautions)
     for key, s in sources.items():
         unknown = [c for c in s["covers"] if c not in known]
