@@ -107,8 +107,8 @@ ALLOWED: dict[tuple[str, str], str] = {
         "says 'especially in kidney and breast cancer'",
     ("caution-surgery-bleeding", "primary_cancer"): "rule needs kidney or thyroid; names both",
     ("caution-radium-alone", "primary_cancer"):
-        "the radium card carries this caution for everyone (safety invariant); radium-223 is a "
-        "prostate medicine and 'unlikely' for others",
+        "shown in prostate cancer or when the cancer type is not known (radium-223 is a prostate "
+        "medicine); excluded for every other type",
     ("caution-lutetium-psma-scan", "primary_cancer"): "as above, for lutetium-177-PSMA",
     ("caution-long-bone-fracture-risk", "bone_sites"): "rule needs thigh or arm bone",
     ("caution-surgery-fracture-score", "bone_sites"): "rule needs thigh or arm bone",
