@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
@@ -24,7 +24,8 @@ def plan_context(answers: dict) -> dict:
     """What a page that shows a plan gets: ``shown`` (the presenter's view of the plan), and
     for short, ``plan`` and ``hidden`` (the answers as hidden fields for the next page's form)."""
     rb = rulebook()
-    shown = present(rb, rb.plan(answers), answers)
+    # "compare": the options the person ticked to see side by side (not an answer: never kept).
+    shown = present(rb, rb.plan(answers), answers, compare=request.form.getlist("compare"))
     return {"shown": shown, "plan": shown.plan, "hidden": shown.hidden, "today": _dt.date.today()}
 
 
