@@ -220,15 +220,36 @@ def red_flag_view(rb: RuleBook, f) -> dict:
             "rule": f.reasons[0].rule, "said": [s for r in f.reasons for s in said(rb, r.facts)]}
 
 
+# Until the person ticks others, the table compares the first three options listed (page order:
+# the ones the answers point to most). Option Grids compare 2-3 options (DECISION_AIDS.md 2.1);
+# it keeps the printed table readable. A layout choice, not a clinical one: every listed option
+# can be ticked.
+COMPARE_FIRST = 3
+
+# Paper: US Letter where it is the usual size (the region of the first Accept-Language tag),
+# else A4. The person can choose either for the PDF.
+LETTER_REGIONS = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PR"})
+PAPERS = ("a4", "letter")
+
+
+def default_paper(language_tags) -> str:
+    """'letter' or 'a4' from the browser's languages (e.g. ['en-US', 'en']), first tag first."""
+    for tag in language_tags:
+        parts = str(tag).replace("_", "-").split("-")
+        if len(parts) > 1:
+            return "letter" if parts[1].upper() in LETTER_REGIONS else "a4"
+    return "a4"
+
+
 def grid(rb: RuleBook, cards: list, chosen: list | None = None) -> dict:
     """The option grid (an Option Grid): one row per catalog field (messages.GRID_ROWS: the
     same rows on screen and on paper, benefits and downsides alike), one column per option
     compared. Each cell has the full text (screen) and a short one (print: a text's first
     sentence, a list's first item, for benefits and downsides alike). ``choices`` are every
     option that may be compared, with whether it is in the table; ``chosen`` (option ids) picks
-    the columns, none or no known id means all."""
+    the columns; none (or no known id) means the first ``COMPARE_FIRST`` in page order."""
     ids = [c["id"] for c in cards]
-    pick = [i for i in ids if i in set(chosen or ())] or ids
+    pick = [i for i in ids if i in set(chosen or ())] or ids[:COMPARE_FIRST]
     shown = [c for c in cards if c["id"] in pick]
     rows = []
     for key, label in msg.GRID_ROWS:
@@ -271,10 +292,11 @@ def questions(rb: RuleBook, plan: Plan, discuss: list) -> list:
 
 
 def cited_sources(rb: RuleBook, plan: Plan, flags: list, cards: list) -> dict:
-    """Every source cited by what the summary shows: the red flags, and every reason and check
-    of each listed card, in the order first cited."""
+    """Every source cited by what the summary shows: the red flags, and every reason of each
+    listed card (on paper a check shows only its title; its words and sources are on the results
+    page), in the order first cited."""
     keys = [k for f in flags for k in f["sources"]]
-    keys += [k for card in cards for k in card_sources(card)]
+    keys += [k for card in cards for r in card["reasons"] for k in r["sources"]]
     return {k: plan.sources.get(k) or rb.sources[k] for k in dict.fromkeys(keys)}
 
 
@@ -312,7 +334,8 @@ class Shown:
 
 
 def present(rb: RuleBook, plan: Plan, answers: dict, compare: list | None = None) -> Shown:
-    """``compare``: the option ids the person chose to see side by side (none: all listed)."""
+    """``compare``: the option ids the person chose to see side by side (none: the first
+    ``COMPARE_FIRST`` listed)."""
     cards = {o.id: option_card(rb, o) for o in plan.options}
     groups = []
     for g in group_order(rb):
@@ -331,6 +354,8 @@ def present(rb: RuleBook, plan: Plan, answers: dict, compare: list | None = None
     # The summary shows the lead reason of each listed option; the unlikely ones by name.
     for card in cards.values():
         card["shown"] = [card["lead"]] if card["id"] in {c["id"] for c in listed} else []
+        # On paper a listed option gets its lead reason's first sentence (whole, never cut).
+        card["print_reason"] = first_sentence(card["lead"]["text"]) if card["lead"] else ""
     shown_grid = grid(rb, listed, compare)
     for card in listed:
         card["in_grid"] = card["id"] in shown_grid["ids"]
@@ -343,7 +368,7 @@ def present(rb: RuleBook, plan: Plan, answers: dict, compare: list | None = None
         plan=plan, answers=answers, answer_rows=answer_rows(rb, answers), red_flags=flags,
         groups=groups, cards=cards, listed=listed, unlikely=unlikely,
         grid=shown_grid,
-        priorities=priorities(rb, answers, listed), questions=questions(rb, plan, discuss),
+        priorities=priorities(rb, answers, shown_grid["options"]), questions=questions(rb, plan, discuss),
         sources=plan.sources,
         summary_sources=cited_sources(rb, plan, flags, listed),
         hidden=hidden_pairs(answers) + [("compare", i) for i in (compare or ())

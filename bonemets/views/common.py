@@ -8,7 +8,7 @@ from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
-from ..present import present
+from ..present import PAPERS, default_paper, present
 from ..rules import RuleBook
 
 
@@ -26,7 +26,13 @@ def plan_context(answers: dict) -> dict:
     rb = rulebook()
     # "compare": the options the person ticked to see side by side (not an answer: never kept).
     shown = present(rb, rb.plan(answers), answers, compare=request.form.getlist("compare"))
-    return {"shown": shown, "plan": shown.plan, "hidden": shown.hidden, "today": _dt.date.today()}
+    # How to print (not answers, never kept): large print, and the PDF's paper size (by the
+    # browser's language region unless the person chose one).
+    paper = request.form.get("paper")
+    if paper not in PAPERS:
+        paper = default_paper(request.accept_languages.values())
+    return {"shown": shown, "plan": shown.plan, "hidden": shown.hidden, "today": _dt.date.today(),
+            "large": request.form.get("print_size") == "large", "paper": paper}
 
 
 def csrf_failed(form) -> bool:
