@@ -261,8 +261,10 @@ class RuleBook:
     """The whole validated rule book. Build it with :func:`load_rulebook`."""
 
     def __init__(self, *, meta, sections, fields, options, sources, placement, flags,
-                 flag_rules, cautions, caution_rules, question_rules, files, glossary):
+                 flag_rules, cautions, caution_rules, question_rules, files, glossary,
+                 decision=None):
         self.meta = meta
+        self.decision = decision          # rules/decision.yaml, checked (bonemets/decision.py)
         self.version = str(meta["version"])
         self.reviewed = meta["reviewed"]
         self.caveat = " ".join(str(meta["caveat"]).split())
@@ -783,8 +785,11 @@ def load_rulebook(root: str) -> RuleBook:
         glossary.append({"term": _text(item, "term", rel, None), "means": _text(item, "means", rel, item["term"])})
 
     _check_evidence(sources, options, flags, cautions, placement, flag_rules, caution_rules)
+    from .decision import load_decision, load_readability  # here: decision.py imports this module
+    decision = load_decision(read("decision.yaml"), options, sources)
+    load_readability(meta)
 
-    return RuleBook(glossary=tuple(glossary), meta=meta, sections=sections, fields=fields,
+    return RuleBook(decision=decision, glossary=tuple(glossary), meta=meta, sections=sections, fields=fields,
                     options=options, sources=sources,
                     placement=tuple(placement), flags=flags, flag_rules=tuple(flag_rules),
                     cautions=cautions, caution_rules=tuple(caution_rules),
