@@ -789,8 +789,12 @@ def load_rulebook(root: str) -> RuleBook:
     decision = load_decision(read("decision.yaml"), options, sources)
     load_readability(meta)
 
-    return RuleBook(decision=decision, glossary=tuple(glossary), meta=meta, sections=sections, fields=fields,
-                    options=options, sources=sources,
-                    placement=tuple(placement), flags=flags, flag_rules=tuple(flag_rules),
-                    cautions=cautions, caution_rules=tuple(caution_rules),
-                    question_rules=tuple(question_rules), files=tuple(files))
+    rb = RuleBook(decision=decision, glossary=tuple(glossary), meta=meta, sections=sections,
+                  fields=fields, options=options, sources=sources,
+                  placement=tuple(placement), flags=flags, flag_rules=tuple(flag_rules),
+                  cautions=cautions, caution_rules=tuple(caution_rules),
+                  question_rules=tuple(question_rules), files=tuple(files))
+    # Safety invariants: validated here; proved by `flask rules check`, sampled by the tests.
+    from .safety import FILE, load_safety
+    rb.safety, rb.files = load_safety(root, rb), rb.files + (FILE,)
+    return rb
