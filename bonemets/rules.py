@@ -192,6 +192,7 @@ class OptionResult:
     group: str
     reasons: list
     cautions: list  # of dicts {id, title, text, rules, sources}
+    outcomes: tuple = ()  # of dicts, the catalog's numbers (rules/outcomes.yaml)
 
     def to_dict(self) -> dict:
         return {
@@ -199,6 +200,8 @@ class OptionResult:
             "reasons": [r.to_dict() for r in self.reasons],
             "cautions": [{"id": c["id"], "title": c["title"], "text": c["text"],
                           "rules": c["rules"], "sources": c["sources"]} for c in self.cautions],
+            "outcomes": [{**o, "range": o["range"] and list(o["range"]),
+                          "sources": list(o["sources"])} for o in self.outcomes],
         }
 
 
@@ -398,7 +401,9 @@ class RuleBook:
             else:
                 group = "other"
             options.append(OptionResult(oid, entry["name"], group, rs,
-                                        list(cautions[oid].values())))
+                                        list(cautions[oid].values()), entry["outcomes"]))
+            for o in entry["outcomes"]:
+                used_sources.update(o["sources"])
         go, oo = self._group_order, self._option_order
         options.sort(key=lambda o: (go[o.group], oo[o.id]))
 
@@ -682,6 +687,9 @@ def load_rulebook(root: str) -> RuleBook:
             _expect(p in priority_values, rel, oid, f"'priorities' names unknown value '{p}'")
         _sources(entry["sources"], sources, rel, oid)
         options[oid] = dict(entry)
+    from .outcomes import load_outcomes  # here: outcomes.py imports this module
+    for oid, outs in load_outcomes(read("outcomes.yaml"), options, sources).items():
+        options[oid]["outcomes"] = outs
 
     ids: set = set()
 
