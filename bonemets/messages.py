@@ -59,7 +59,8 @@ GRID_ROWS = (
     ("how_given", _l("How is it given?")),
     ("how_soon", _l("How soon might it help?")),
     ("visits", _l("Visits and hospital stays")),
-    ("downsides", _l("Main downsides")),
+    ("benefits", _l("Possible benefits")),
+    ("downsides", _l("Possible downsides")),
     ("daily_life", _l("What daily life is like")),
 )
 

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from bonemets.paths import REPO, RULES_DIR
+from bonemets.present import present
 from bonemets.present_values import LEANING, PREFIX, SURE_ANSWERS, SURE_ITEMS, UNDECIDED
 from bonemets.rules import RuleBookError, load_rulebook
 from test_content import MAX_GRADE, grade, visible_text
@@ -121,7 +122,10 @@ def test_four_steps_in_order(client, typical):
 def test_each_chosen_priority_has_how_much_and_every_listed_options_fact(client, typical, rulebook):
     steps = _section(_plan(client, typical), "steps")
     plan = rulebook.plan(typical)
-    listed = [o.id for o in plan.options if o.group in rulebook.meta["vocabulary"]["listed_groups"]]
+    # every listed option, in the order the page lists them (bonemets/present.py order_cards)
+    listed = [c["id"] for c in present(rulebook, plan, typical).listed]
+    assert set(listed) == {o.id for o in plan.options
+                           if o.group in rulebook.meta["vocabulary"]["listed_groups"]}
     rows = re.findall(r'<fieldset class="value-row" data-priority="(\w+)">(.*?)</fieldset>', steps, re.S)
     assert [p for p, _ in rows] == typical["priorities"]
     for p, body in rows:
@@ -150,7 +154,10 @@ def test_no_values_rows_when_no_priority_is_chosen(client, typical):
 def test_leaning_offers_every_listed_option_and_not_sure(client, typical, rulebook):
     steps = _section(_plan(client, typical), "steps")
     plan = rulebook.plan(typical)
-    listed = [o.id for o in plan.options if o.group in rulebook.meta["vocabulary"]["listed_groups"]]
+    # every listed option, in the order the page lists them (bonemets/present.py order_cards)
+    listed = [c["id"] for c in present(rulebook, plan, typical).listed]
+    assert set(listed) == {o.id for o in plan.options
+                           if o.group in rulebook.meta["vocabulary"]["listed_groups"]}
     values = re.findall(rf'name="{LEANING}" value="(\w+)"', steps)
     assert values == listed + [UNDECIDED]
 

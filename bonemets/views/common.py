@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 from .. import messages as msg
-from ..present import present
+from ..present import PAPERS, default_paper, present
 from ..present_values import decide_view
 from ..rules import RuleBook
 
@@ -26,11 +26,18 @@ def plan_context(answers: dict) -> dict:
     """What a page that shows a plan gets: ``shown`` (the presenter's view of the plan), and
     for short, ``plan`` and ``hidden`` (the answers as hidden fields for the next page's form)."""
     rb = rulebook()
-    shown = present(rb, rb.plan(answers), answers)
+    # "compare": the options the person ticked to see side by side (not an answer: never kept).
+    shown = present(rb, rb.plan(answers), answers, compare=request.form.getlist("compare"))
     # The decision steps (issue 11): the person's step answers ride along as hidden fields too.
     decide = decide_view(rb, shown, request.form if request.method == "POST" else None)
+    # How to print (not answers, never kept): large print, and the PDF's paper size (by the
+    # browser's language region unless the person chose one).
+    paper = request.form.get("paper")
+    if paper not in PAPERS:
+        paper = default_paper(request.accept_languages.values())
     return {"shown": shown, "plan": shown.plan, "hidden": shown.hidden + decide["hidden"],
-            "decide": decide, "today": _dt.date.today()}
+            "decide": decide, "today": _dt.date.today(),
+            "large": request.form.get("print_size") == "large", "paper": paper}
 
 
 def csrf_failed(form) -> bool:

@@ -167,7 +167,7 @@ def summary_pdf():
     from ..pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is asked for
     ctx = plan_context(answers)
     html = render_template("summary.html", pdf=True, **ctx)
-    data = render_pdf(html, base_url=request.url_root)
+    data = render_pdf(html, base_url=request.url_root, paper=ctx["paper"])
     name = f"bone-mets-discussion-{ctx['today'].isoformat()}.pdf"
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
