@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from urllib.parse import urlencode
@@ -21,6 +22,9 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 HOST = "127.0.0.1"
+# This checkout's package first (the shared venv may have another checkout installed).
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
 
 def typical_answers() -> dict:
