@@ -11,6 +11,7 @@ import re
 
 from flask import Flask, abort, current_app, render_template, request
 from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest, HTTPException
 
 CSP = "; ".join([
@@ -126,6 +127,39 @@ class _GuardedInput:
         return iter(self.readline, b"")
 
 
+# Routes that never show a form, so never need the session (it holds only the CSRF token).
+SESSIONLESS = MACHINE_ROUTES + ("/healthz", "/static/", "/followup.css", "/favicon.ico")
+
+
+class FormSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session (it holds only Flask-WTF's CSRF token), without the work on
+    routes that never show or check a form: there the cookie is not read, no serializer is made,
+    and nothing is saved (a session changed there would be dropped, and none is). Elsewhere the
+    same session as Flask's, with its signing serializer made once per secret key rather than
+    on every request."""
+
+    def __init__(self):
+        self._serializer = (None, None)
+
+    def get_signing_serializer(self, app):
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached_key, serializer = self._serializer
+        if cached_key != key:
+            serializer = super().get_signing_serializer(app)
+            self._serializer = (key, serializer)
+        return serializer
+
+    def open_session(self, app, request):
+        if request.path.startswith(SESSIONLESS):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if request.path.startswith(SESSIONLESS):
+            return None
+        return super().save_session(app, session, response)
+
+
 def _error_page(code: int, message: str, carried=()):
     return render_template("error.html", code=code, message=message, carried=list(carried)), code
 
@@ -137,6 +171,7 @@ def _carried_text_answers() -> list:
 
 def init_app(app: Flask) -> None:
     app.wsgi_app = ReadErrorsAreBadRequests(app.wsgi_app)
+    app.session_interface = FormSessionInterface()
 
     def _request_is_sound():
         # URLs are built from the Host header. When it is broken or untrusted, Flask has no URL
