@@ -31,6 +31,7 @@ def test_a_pdf_while_the_slot_is_taken_gets_503_with_retry_after(one_slot_app, r
     assert r.mimetype == "text/html"
     html = r.get_data(as_text=True)
     assert str(msg.HTTP_ERRORS[503]) in html
+    assert "Nothing you entered has been stored" in html  # the words of nginx's own 429
     assert rulebook.caveat in html
     assert r.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
