@@ -192,6 +192,7 @@ class OptionResult:
     group: str
     reasons: list
     cautions: list  # of dicts {id, title, text, rules, sources}
+    outcomes: tuple = ()  # of dicts, the catalog's numbers (rules/outcomes.yaml)
 
     def to_dict(self) -> dict:
         return {
@@ -199,6 +200,8 @@ class OptionResult:
             "reasons": [r.to_dict() for r in self.reasons],
             "cautions": [{"id": c["id"], "title": c["title"], "text": c["text"],
                           "rules": c["rules"], "sources": c["sources"]} for c in self.cautions],
+            "outcomes": [{**o, "range": o["range"] and list(o["range"]),
+                          "sources": list(o["sources"])} for o in self.outcomes],
         }
 
 
@@ -261,8 +264,10 @@ class RuleBook:
     """The whole validated rule book. Build it with :func:`load_rulebook`."""
 
     def __init__(self, *, meta, sections, fields, options, sources, placement, flags,
-                 flag_rules, cautions, caution_rules, question_rules, files, glossary):
+                 flag_rules, cautions, caution_rules, question_rules, files, glossary,
+                 decision=None):
         self.meta = meta
+        self.decision = decision          # rules/decision.yaml, checked (bonemets/decision.py)
         self.version = str(meta["version"])
         self.reviewed = meta["reviewed"]
         self.caveat = " ".join(str(meta["caveat"]).split())
@@ -423,7 +428,7 @@ class RuleBook:
         # Options: every catalog option exactly once, by group (in GROUPS order), then catalog order.
         rank = self._rank
         by_group: dict = {g: [] for g in GROUPS}
-        for oid, name in c.option_names:
+        for oid, name, outcomes in c.option_names:
             rs = reasons[oid]
             if rs:
                 if len(rs) > 1:
@@ -431,8 +436,10 @@ class RuleBook:
                 group = rs[0].group
             else:
                 group = "other"
-            by_group[group].append(OptionResult(oid, name, group, rs, list(cautions[oid].values())))
+            by_group[group].append(OptionResult(oid, name, group, rs,
+                                                list(cautions[oid].values()), outcomes))
         options = [o for g in GROUPS for o in by_group[g]]
+        used_sources.update(c.outcome_sources)  # every option's numbers are in every plan
         red_flags = sorted(flags.values(), key=lambda f: self._urgency_order[f.urgency])
 
         return Plan(
@@ -531,7 +538,9 @@ class _Compiled:
         # per (field, value): (bit, rules listed under it), looked up for each answer given
         self.lookup = {name: {v: (b, self.by_bit.get(b, ())) for v, b in vals.items()}
                        for name, vals in self.values.items()}
-        self.option_names = tuple((oid, e["name"]) for oid, e in rb.options.items())
+        self.option_names = tuple((oid, e["name"], e["outcomes"]) for oid, e in rb.options.items())
+        self.outcome_sources = frozenset(k for e in rb.options.values() for o in e["outcomes"]
+                                         for k in o["sources"])
 
     def _bits(self, field: str, values) -> int:
         vals = self.values[field]
@@ -901,6 +910,9 @@ def load_rulebook(root: str) -> RuleBook:
             _expect(p in priority_values, rel, oid, f"'priorities' names unknown value '{p}'")
         _sources(entry["sources"], sources, rel, oid)
         options[oid] = dict(entry)
+    from .outcomes import load_outcomes  # here: outcomes.py imports this module
+    for oid, outs in load_outcomes(read("outcomes.yaml"), options, sources).items():
+        options[oid]["outcomes"] = outs
 
     ids: set = set()
 
@@ -1004,9 +1016,16 @@ def load_rulebook(root: str) -> RuleBook:
         glossary.append({"term": _text(item, "term", rel, None), "means": _text(item, "means", rel, item["term"])})
 
     _check_evidence(sources, options, flags, cautions, placement, flag_rules, caution_rules)
+    from .decision import load_decision, load_readability  # here: decision.py imports this module
+    decision = load_decision(read("decision.yaml"), options, sources)
+    load_readability(meta)
 
-    return RuleBook(glossary=tuple(glossary), meta=meta, sections=sections, fields=fields,
-                    options=options, sources=sources,
-                    placement=tuple(placement), flags=flags, flag_rules=tuple(flag_rules),
-                    cautions=cautions, caution_rules=tuple(caution_rules),
-                    question_rules=tuple(question_rules), files=tuple(files))
+    rb = RuleBook(decision=decision, glossary=tuple(glossary), meta=meta, sections=sections,
+                  fields=fields, options=options, sources=sources,
+                  placement=tuple(placement), flags=flags, flag_rules=tuple(flag_rules),
+                  cautions=cautions, caution_rules=tuple(caution_rules),
+                  question_rules=tuple(question_rules), files=tuple(files))
+    # Safety invariants: validated here; proved by `flask rules check`, sampled by the tests.
+    from .safety import FILE, load_safety
+    rb.safety, rb.files = load_safety(root, rb), rb.files + (FILE,)
+    return rb

@@ -233,7 +233,9 @@ def reference_plan(rb, answers):
         else:
             group = "other"
         options.append(OptionResult(oid, entry["name"], group, rs,
-                                    list(cautions[oid].values())))
+                                    list(cautions[oid].values()), entry["outcomes"]))
+        for o in entry["outcomes"]:
+            used_sources.update(o["sources"])
     go, oo = rb._group_order, rb._option_order
     options.sort(key=lambda o: (go[o.group], oo[o.id]))
 

@@ -12,6 +12,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import generate_csrf
 
 from . import api, errors, present
+from . import iconarray
 from .forms import build_form_class
 from .jsonprovider import OrjsonProvider
 from .rules import RuleBook
@@ -58,6 +59,7 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     app.jinja_env.globals["csrf_token"] = generate_csrf
     app.jinja_env.globals["describe"] = lambda condition: present.describe(rb, condition)
     app.jinja_env.globals["rulebook_card"] = lambda oid: present.rulebook_card(rb, oid)
+    iconarray.init_jinja(app.jinja_env)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

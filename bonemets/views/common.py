@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from flask import Response, current_app, render_template
+from flask import Response, current_app, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
 from ..present import present
+from ..present_values import decide_view
 from ..rules import RuleBook
 
 
@@ -25,7 +26,10 @@ def plan_context(answers: dict) -> dict:
     for short, ``plan`` and ``hidden`` (the answers as hidden fields for the next page's form)."""
     rb = rulebook()
     shown = present(rb, rb.plan(answers), answers)
-    return {"shown": shown, "plan": shown.plan, "hidden": shown.hidden, "today": _dt.date.today()}
+    # The decision steps (issue 11): the person's step answers ride along as hidden fields too.
+    decide = decide_view(rb, shown, request.form if request.method == "POST" else None)
+    return {"shown": shown, "plan": shown.plan, "hidden": shown.hidden + decide["hidden"],
+            "decide": decide, "today": _dt.date.today()}
 
 
 def csrf_failed(form) -> bool:

@@ -95,7 +95,8 @@ def rules_page():
 
 @bp.get("/about")
 def about():
-    return cached_page("about", "about.html")
+    from ..present_values import about_facts
+    return cached_page("about", "about.html", lambda: {"about": about_facts(rulebook())})
 
 
 @bp.get("/healthz")
