@@ -7,6 +7,7 @@ import datetime as _dt
 from flask import Response, current_app, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
 
 from .. import messages as msg
 from ..present import PAPERS, default_paper, present
@@ -26,18 +27,27 @@ def plan_context(answers: dict) -> dict:
     """What a page that shows a plan gets: ``shown`` (the presenter's view of the plan), and
     for short, ``plan`` and ``hidden`` (the answers as hidden fields for the next page's form)."""
     rb = rulebook()
-    # "compare": the options the person ticked to see side by side (not an answer: never kept).
-    shown = present(rb, rb.plan(answers), answers, compare=request.form.getlist("compare"))
+    # The page's choices come with the POST, or (a GET after post/redirect/get) from the
+    # answers cookie, which keeps them with the answers (bonemets/views/carry.py).
+    choices = request.form if request.method == "POST" else page_choices()
+    # "compare": the options the person ticked to see side by side.
+    shown = present(rb, rb.plan(answers), answers, compare=choices.getlist("compare"))
     # The decision steps (issue 11): the person's step answers ride along as hidden fields too.
-    decide = decide_view(rb, shown, request.form if request.method == "POST" else None)
-    # How to print (not answers, never kept): large print, and the PDF's paper size (by the
-    # browser's language region unless the person chose one).
-    paper = request.form.get("paper")
+    decide = decide_view(rb, shown, choices)
+    # How to print: large print, and the PDF's paper size (by the browser's language region
+    # unless the person chose one).
+    paper = choices.get("paper")
     if paper not in PAPERS:
         paper = default_paper(request.accept_languages.values())
     return {"shown": shown, "plan": shown.plan, "hidden": shown.hidden + decide["hidden"],
             "decide": decide, "today": _dt.date.today(),
-            "large": request.form.get("print_size") == "large", "paper": paper}
+            "large": choices.get("print_size") == "large", "paper": paper}
+
+
+def page_choices() -> MultiDict:
+    """The kept page choices (compare, print size, paper, the decision steps) of a GET page."""
+    from . import carry
+    return carry.load() or MultiDict()
 
 
 def csrf_failed(form) -> bool:
