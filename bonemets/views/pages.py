@@ -18,6 +18,7 @@ from flask import (Blueprint, Response, current_app, jsonify, make_response, red
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms.validators import ValidationError
 
+from ..present import PAPERS
 from . import carry
 from .common import (answers_gone, cached_page, csrf_failed, form_class, kept_form, parse_form,
                      plan_context, reshow, rulebook)
@@ -81,9 +82,26 @@ def _placement_options() -> dict:
 
 # -- pages ------------------------------------------------------------------------------------
 
+# How to print and what to compare: not about the person, so they ride on the redirect's address
+# (the answers stay in the cookie, never in a URL).
+VIEW_CHOICES = ("print_size", "paper", "compare")
+
+
+def view_choices(source) -> dict:
+    """The posted (or asked) view choices: large print, paper size, options to compare."""
+    found = {}
+    for key in VIEW_CHOICES:
+        values = [v for v in source.getlist(key) if isinstance(v, str) and v.isascii()
+                  and len(v) <= 40 and v.replace("_", "").isalnum()]
+        if values:
+            found[key] = values if key == "compare" else values[0]
+    return found
+
+
 def keep_and_go(endpoint: str):
-    """A 303 to the GET page ``endpoint``, with the posted answers in the cookie."""
-    response = redirect(url_for(endpoint), code=303)
+    """A 303 to the GET page ``endpoint``, with the posted answers in the cookie and the view
+    choices (print size, paper, compare) as query parameters."""
+    response = redirect(url_for(endpoint, **view_choices(request.form)), code=303)
     carry.save(response, carry.pairs_of(request.form, rulebook().fields))
     return response
 
@@ -136,7 +154,13 @@ def show_kept(template: str):
         return answers_gone()
     if not form.validate():
         return render_template("questionnaire.html", form=form)
-    return render_template(template, **plan_context(form.answers()))
+    ctx = plan_context(form.answers())
+    asked = view_choices(request.args)
+    if "print_size" in asked:
+        ctx["large"] = asked["print_size"] == "large"
+    if asked.get("paper") in PAPERS:
+        ctx["paper"] = asked["paper"]
+    return render_template(template, **ctx)
 
 
 @bp.post("/plan")
