@@ -26,8 +26,9 @@ def plan_context(answers: dict) -> dict:
     """What a page that shows a plan gets: ``shown`` (the presenter's view of the plan), and
     for short, ``plan`` and ``hidden`` (the answers as hidden fields for the next page's form)."""
     rb = rulebook()
-    # "compare": the options the person ticked to see side by side (not an answer: never kept).
-    shown = present(rb, rb.plan(answers), answers, compare=request.form.getlist("compare"))
+    # "compare": the options the person ticked to see side by side (not an answer: never kept;
+    # posted, or on the GET page's address after the redirect: views/pages.py keep_and_go).
+    shown = present(rb, rb.plan(answers), answers, compare=request.values.getlist("compare"))
     # The decision steps (issue 11): the person's step answers ride along as hidden fields too.
     decide = decide_view(rb, shown, request.form if request.method == "POST" else None)
     # How to print (not answers, never kept): large print, and the PDF's paper size (by the
