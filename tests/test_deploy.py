@@ -206,7 +206,8 @@ def test_one_app_process_killed_under_load_costs_no_request(stack):
         apps[0].kill()
         for f in futures:
             f.result()
-    failed = [r for r in results if r[1] != 200]
+    # 200, or for the form the 303 on to its results page (post/redirect/get)
+    failed = [r for r in results if r[1] not in (200, 303)]
     print(f"\nfailover: {len(results)} requests in 8 s, one of two app processes killed after "
           f"{before}; failed: {len(failed)}")
     assert before > 20 and len(results) - before > 20
@@ -256,7 +257,7 @@ def test_pdf_requests_beyond_the_limit_get_a_fast_429_and_pages_stay_fast(stack)
         assert int(h["retry-after"]) > 0 and took < 1.0
         assert all(name in h for name in SECURITY_HEADERS)
         assert b"Nothing you entered has been stored" in text
-    assert all(status == 200 for status, _ in other)
+    assert [s for s, _ in other if s != 200] == []
     times = sorted(t for _, t in other)
     assert times[int(len(times) * 0.95) - 1] < 1.0        # 95% of other pages within 1 s
 
