@@ -7,11 +7,13 @@ plan, and are sent back (as hidden fields where the next page needs them).
 """
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Flask, Response, request
 from flask_babel import Babel
 from flask_wtf.csrf import generate_csrf
 
-from . import api, errors, present
+from . import api, errors, i18n, language, present
 from .forms import build_form_class
 from .jsonprovider import OrjsonProvider
 from .rules import RuleBook
@@ -33,11 +35,36 @@ def followup_css(rb: RuleBook) -> str:
             + ",\n  ".join(dict.fromkeys(shows)) + " { display: block; }\n}\n")
 
 
+def language_switch(current: str, languages) -> list:
+    """The other languages a page can be shown in: [{"lang", "url", "post"}]. A GET page links
+    to itself with ``lang=``; a page made from posted answers re-posts them (the template makes
+    a small form of ``pairs``), so nothing typed is lost and no JavaScript is needed."""
+    out = []
+    for lang in languages:
+        if lang == current:
+            continue
+        args = request.args.to_dict(flat=False)
+        args["lang"] = [lang]
+        url = request.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, vs in args.items()
+                                            for v in vs)
+        pairs = ([(k, v) for k, vs in request.form.lists() if k != "csrf_token" for v in vs]
+                 if request.method == "POST" else [])
+        out.append({"lang": lang, "url": url, "post": request.method == "POST", "pairs": pairs})
+    return out
+
+
 def init_app(app: Flask, rb: RuleBook) -> None:
     app.extensions["bonemets"] = rb
     app.extensions["bonemets_form"] = build_form_class(rb)
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
-    languages = app.config.setdefault("LANGUAGES", ["en"])  # add "es" with its catalog
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", i18n.SOURCE_LANGUAGE)
+    # A language is its catalog (translations/) and its rule book texts (rules/i18n/<lang>/):
+    # every text must be there, or the app does not start (RuleBookError names file and id).
+    languages = app.config.setdefault("LANGUAGES", ["en", "es"])
+    books = i18n.load_rulebooks(app.config["RULES_DIR"], languages, english=rb)
+    app.extensions["bonemets_books"] = books
+    app.extensions["bonemets_forms"] = {lang: (app.extensions["bonemets_form"] if b is rb
+                                               else build_form_class(b))
+                                        for lang, b in books.items()}
 
     def locale() -> str:
         asked = request.args.get("lang")
@@ -46,6 +73,11 @@ def init_app(app: Flask, rb: RuleBook) -> None:
         return request.accept_languages.best_match(languages) or languages[0]
 
     Babel(app, locale_selector=locale)
+
+    @app.after_request
+    def _vary(response):
+        response.vary.add("Accept-Language")  # a page's language can come from this header
+        return response
     app.json = OrjsonProvider(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(steps.bp)
@@ -53,18 +85,22 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     errors.init_app(app)
 
     app.jinja_env.filters["first_sentence"] = present.first_sentence
-    app.jinja_env.filters["option_name"] = lambda oid: rb.options[oid]["name"]
+    app.jinja_env.filters["option_name"] = lambda oid: language.rulebook().options[oid]["name"]
     app.jinja_env.filters["only_if_tokens"] = present.only_if_tokens
     app.jinja_env.globals["csrf_token"] = generate_csrf
-    app.jinja_env.globals["describe"] = lambda condition: present.describe(rb, condition)
-    app.jinja_env.globals["rulebook_card"] = lambda oid: present.rulebook_card(rb, oid)
+    app.jinja_env.globals["describe"] = lambda condition: present.describe(language.rulebook(), condition)
+    app.jinja_env.globals["rulebook_card"] = lambda oid: present.rulebook_card(language.rulebook(), oid)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
     @app.context_processor
     def _globals():
-        return {"rb": rb, "caveat": rb.caveat, "meta": rb.meta,
-                "unsure_answers": present.unsure_values(rb)}
+        book = language.rulebook()
+        lang = language.code()
+        return {"rb": book, "caveat": book.caveat, "meta": book.meta,
+                "unsure_answers": present.unsure_values(book), "lang": lang,
+                "languages": languages, "translation": i18n.translation_status(book, lang),
+                "language_switch": lambda: language_switch(lang, languages)}
 
     css = followup_css(rb)
     app.add_url_rule("/followup.css", "followup_css",

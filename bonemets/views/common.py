@@ -8,16 +8,8 @@ from flask import current_app, render_template
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
+from ..language import form_class, rulebook  # noqa: F401 - the views' rule book and form
 from ..present import present
-from ..rules import RuleBook
-
-
-def rulebook() -> RuleBook:
-    return current_app.extensions["bonemets"]
-
-
-def form_class():
-    return current_app.extensions["bonemets_form"]
 
 
 def plan_context(answers: dict) -> dict:
