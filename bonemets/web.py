@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Flask, Response, request
+from flask import Flask, Response, request, url_for
 from flask_babel import Babel
 from flask_wtf.csrf import generate_csrf
 
-from . import api, errors, i18n, language, present
+from . import api, errors, i18n, language, present, translations
 from .forms import build_form_class
 from .jsonprovider import OrjsonProvider
 from .rules import RuleBook
@@ -35,21 +35,32 @@ def followup_css(rb: RuleBook) -> str:
             + ",\n  ".join(dict.fromkeys(shows)) + " { display: block; }\n}\n")
 
 
-def language_switch(current: str, languages) -> list:
-    """The other languages a page can be shown in: [{"lang", "url", "post"}]. A GET page links
-    to itself with ``lang=``; a page made from posted answers re-posts them (the template makes
-    a small form of ``pairs``), so nothing typed is lost and no JavaScript is needed."""
+def language_switch(current: str, languages, repost: bool = True) -> list:
+    """The other languages a page can be shown in: [{"lang", "url", "post", "pairs"}]. A GET
+    page links to itself with ``lang=``; a page made from posted answers re-posts them to the
+    same address (the template makes a small form of ``pairs``), so nothing typed is lost and no
+    JavaScript is needed. An error page never echoes what was posted: after a POST it links to
+    the start page in the other language."""
+    post = request.method == "POST"
+    pairs: list = []
+    if post and repost:
+        try:
+            pairs = [(k, v) for k, vs in request.form.lists() if k != "csrf_token" for v in vs]
+        except Exception:  # noqa: BLE001 - an unreadable body: offer the start page instead
+            repost = False
     out = []
     for lang in languages:
         if lang == current:
+            continue
+        if post and not repost:
+            out.append({"lang": lang, "url": url_for("web.index", lang=lang), "post": False,
+                        "pairs": []})
             continue
         args = request.args.to_dict(flat=False)
         args["lang"] = [lang]
         url = request.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, vs in args.items()
                                             for v in vs)
-        pairs = ([(k, v) for k, vs in request.form.lists() if k != "csrf_token" for v in vs]
-                 if request.method == "POST" else [])
-        out.append({"lang": lang, "url": url, "post": request.method == "POST", "pairs": pairs})
+        out.append({"lang": lang, "url": url, "post": post, "pairs": pairs})
     return out
 
 
@@ -72,6 +83,8 @@ def init_app(app: Flask, rb: RuleBook) -> None:
             return asked
         return request.accept_languages.best_match(languages) or languages[0]
 
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES",
+                          translations.catalog_dir(languages, log=app.logger))
     Babel(app, locale_selector=locale)
 
     @app.after_request
@@ -90,6 +103,7 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     app.jinja_env.globals["csrf_token"] = generate_csrf
     app.jinja_env.globals["describe"] = lambda condition: present.describe(language.rulebook(), condition)
     app.jinja_env.globals["rulebook_card"] = lambda oid: present.rulebook_card(language.rulebook(), oid)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -100,7 +114,7 @@ def init_app(app: Flask, rb: RuleBook) -> None:
         return {"rb": book, "caveat": book.caveat, "meta": book.meta,
                 "unsure_answers": present.unsure_values(book), "lang": lang,
                 "languages": languages, "translation": i18n.translation_status(book, lang),
-                "language_switch": lambda: language_switch(lang, languages)}
+                "language_switch": lambda repost=True: language_switch(lang, languages, repost)}
 
     css = followup_css(rb)
     app.add_url_rule("/followup.css", "followup_css",
