@@ -151,10 +151,11 @@ def _overlay(root: str, lang: str, spec: dict, seen: set):
         english = english_texts(data, patterns)
         got = _check(lang_rel, english, _read(path, lang_rel))
         data = copy.deepcopy(data)
-        for segs in patterns:
-            for at, container, slot in select(data, segs):
-                if at in got:
-                    container[slot] = got[at]
+        # Find every place first, then write: a text may also name its entry (a glossary term).
+        places = [p for segs in patterns for p in select(data, segs)]
+        for at, container, slot in places:
+            if at in got:
+                container[slot] = got[at]
         return data
     return overlay
 
