@@ -465,7 +465,7 @@ class FhirBook:
             "date": self.date,
             "publisher": "bonemets",
             "description": rb.caveat,
-            "language": "en",
+            "language": getattr(rb, "language", "en"),  # the rule book's language (bonemets/i18n.py)
             "item": [{"linkId": "caveat", "type": "display", "text": rb.caveat}, *groups],
         }
 

@@ -416,3 +416,49 @@ def test_the_english_left_check_can_fail(es_client, typical):
     english = _english_strings("es")
     html = es_client.post("/plan", data=typical).get_data(as_text=True)  # the English page
     assert sum(1 for e in english if e in visible_text(html)) > 50
+
+
+def test_fhir_questionnaire_in_the_page_language(es_client):
+    en = es_client.get("/fhir/Questionnaire").get_json()
+    es = es_client.get("/fhir/Questionnaire", headers={"Accept-Language": "es"}).get_json()
+    assert (en["language"], es["language"]) == ("en", "es")
+
+    def items(q):
+        for it in q.get("item", []):
+            yield it
+            yield from items(it)
+    pairs = list(zip(items(en), items(es)))
+    assert len(pairs) > 30
+    for a, b in pairs:
+        assert a["linkId"] == b["linkId"]
+        assert [o["valueCoding"]["code"] for o in a.get("answerOption", [])] == \
+            [o["valueCoding"]["code"] for o in b.get("answerOption", [])]
+    texts = {b["linkId"]: b.get("text") for a, b in pairs}
+    assert texts["primary_cancer"] == "¿Dónde empezó su cáncer?"
+
+
+def test_the_pdf_is_in_spanish_with_every_character(es_client, typical):
+    """The PDF's font (DejaVu Sans, static/print.css) has a glyph for every character of the
+    Spanish texts, and the PDF carries them."""
+    import subprocess
+
+    from fontTools.ttLib import TTFont
+    from werkzeug.datastructures import MultiDict
+    pairs = [(k, v) for k, vs in typical.items() for v in (vs if isinstance(vs, list) else [vs])]
+    r = es_client.post("/summary.pdf?lang=es", data=MultiDict(pairs))
+    assert r.status_code == 200 and r.mimetype == "application/pdf"
+    text = subprocess.run(["pdftotext", "-", "-"], input=r.data, capture_output=True,
+                          check=True).stdout.decode()
+    assert "Un traductor médico calificado" in text and "Terapia hormonal" in text
+    fonts = subprocess.run(["pdffonts", "-"], input=r.data, capture_output=True).stdout.decode()
+    assert "DejaVu" in fonts
+    path = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans"], capture_output=True,
+                          text=True, check=True).stdout
+    cmap = TTFont(path).getBestCmap()
+    used = set()
+    for _rel, _at, _en, tr in _texts(RULES_DIR, "es"):
+        used |= set(_join(tr))
+    used |= {ch for m in _catalog("es") if m.string for ch in m.string}
+    missing = sorted(ch for ch in used if not ch.isspace() and ord(ch) not in cmap)
+    assert not missing, missing
+    assert {"á", "é", "í", "ó", "ú", "ñ", "¿"} <= used
