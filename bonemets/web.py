@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Flask, Response, request, url_for
+from flask import Flask, Response, request, session, url_for
 from flask_babel import Babel
+from werkzeug.datastructures import ImmutableMultiDict
 from flask_wtf.csrf import generate_csrf
 
 from . import api, errors, i18n, language, present, translations
@@ -35,6 +36,9 @@ def followup_css(rb: RuleBook) -> str:
             + ",\n  ".join(dict.fromkeys(shows)) + " { display: block; }\n}\n")
 
 
+SWITCH_PREFIX = "lang-switch:"
+
+
 def language_switch(current: str, languages, repost: bool = True) -> list:
     """The other languages a page can be shown in: [{"lang", "url", "post", "pairs"}]. A GET
     page links to itself with ``lang=``; a page made from posted answers re-posts them to the
@@ -45,7 +49,8 @@ def language_switch(current: str, languages, repost: bool = True) -> list:
     pairs: list = []
     if post and repost:
         try:
-            pairs = [(k, v) for k, vs in request.form.lists() if k != "csrf_token" for v in vs]
+            pairs = [(SWITCH_PREFIX + k, v) for k, vs in request.form.lists()
+                     if k != "csrf_token" for v in vs]
         except Exception:  # noqa: BLE001 - an unreadable body: offer the start page instead
             repost = False
     out = []
@@ -78,10 +83,33 @@ def init_app(app: Flask, rb: RuleBook) -> None:
                                         for lang, b in books.items()}
 
     def locale() -> str:
+        """?lang= first; then the language chosen earlier in this browser (kept in the session
+        cookie, so forms posted without ?lang= stay in it); then Accept-Language."""
         asked = request.args.get("lang")
         if asked in languages:
             return asked
+        kept = session.get("lang")
+        if kept in languages:
+            return kept
         return request.accept_languages.best_match(languages) or languages[0]
+
+    @app.before_request
+    def _switched_language():
+        """A page re-posted by the language switch: its answers come back under their own names
+        (the switch's copies carry a prefix so they never look like the page's own inputs)."""
+        if request.method == "POST" and request.mimetype == "application/x-www-form-urlencoded":
+            form = request.form
+            if any(k.startswith(SWITCH_PREFIX) for k in form):
+                request.form = ImmutableMultiDict(
+                    [(k[len(SWITCH_PREFIX):], v) for k, vs in form.lists()
+                     if k.startswith(SWITCH_PREFIX) for v in vs]
+                    + [("csrf_token", v) for v in form.getlist("csrf_token")])
+
+    @app.before_request
+    def _keep_language():
+        asked = request.args.get("lang")
+        if asked in languages and session.get("lang") != asked and not request.path.startswith("/api/"):
+            session["lang"] = asked  # the person's choice of language, nothing else
 
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES",
                           translations.catalog_dir(languages, log=app.logger))
