@@ -278,18 +278,28 @@ def test_a_catalog_left_uncompiled_is_compiled_at_start_up(tmp_path):
 # Choosing a language, and what every page in it shows
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def es_client():
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "t"}).test_client()
+def es_app():
+    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "t"})
+
+
+@pytest.fixture()
+def es_client(es_app):
+    return es_app.test_client()  # a new browser: no language chosen yet
 
 
 def test_accept_language_and_lang_choose_the_language(es_client):
     c = es_client
     assert '<html lang="es">' in c.get("/", headers={"Accept-Language": "es-MX,es;q=0.9"}).get_data(as_text=True)
-    assert '<html lang="es">' in c.get("/questionnaire?lang=es").get_data(as_text=True)
     en = c.get("/questionnaire", headers={"Accept-Language": "en-US"})
     assert '<html lang="en">' in en.get_data(as_text=True)
     assert "Accept-Language" in en.headers["Vary"]
     assert '<html lang="en">' in c.get("/?lang=xx").get_data(as_text=True)  # unknown: default
+    # ?lang= wins, and the choice is kept for the pages that follow (posted forms have no ?lang=)
+    assert '<html lang="es">' in c.get("/questionnaire?lang=es").get_data(as_text=True)
+    assert '<html lang="es">' in c.post("/plan", data={"primary_cancer": "breast"},
+                                        headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="en">' in c.get("/?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in c.get("/", headers={"Accept-Language": "es"}).get_data(as_text=True)
 
 
 def test_json_plan_in_spanish_keeps_every_id(es_client, books, typical):
@@ -316,7 +326,7 @@ def _switch_forms(html):
 def test_the_switch_keeps_the_answers_on_every_posted_page(es_client, typical):
     from _pages import submitted
     for path in ["/plan", "/summary", "/questionnaire"]:
-        en = es_client.post(path, data=typical).get_data(as_text=True)
+        en = es_client.post(path + "?lang=en", data=typical).get_data(as_text=True)
         (form,) = _switch_forms(en)
         assert form["action"] == f"{path}?lang=es" and form["method"] == "post"
         pairs = submitted(form, skip=("csrf_token",))
@@ -338,7 +348,7 @@ def test_every_get_page_links_to_the_other_language(es_client):
                  "/no-such-page"]:
         html = es_client.get(path + "?lang=es").get_data(as_text=True)
         assert f'href="{path}?lang=en"' in html and 'lang="en"' in html, path
-        html = es_client.get(path).get_data(as_text=True)
+        html = es_client.get(path + "?lang=en").get_data(as_text=True)
         assert f'href="{path}?lang=es"' in html, path
 
 
@@ -351,7 +361,7 @@ def test_unreviewed_notice_until_a_reviewer_is_recorded(es_client, tmp_path):
     notice = "Un traductor médico calificado todavía no ha revisado esta traducción."
     for path in ["/", "/questionnaire", "/rules", "/about"]:
         assert notice in es_client.get(path + "?lang=es").get_data(as_text=True), path
-        assert notice not in es_client.get(path).get_data(as_text=True)
+        assert notice not in es_client.get(path + "?lang=en").get_data(as_text=True)
     rules = _copy_rules(tmp_path)
     _edit_yaml(rules / "meta.yaml", lambda d: d["translations"]["es"].update(
         reviewed_by="A. Traductora, CMI", reviewed_on="2026-12-01"))
@@ -463,3 +473,10 @@ def test_the_pdf_is_in_spanish_with_every_character(es_client, typical):
     missing = sorted(ch for ch in used if not ch.isspace() and ord(ch) not in cmap)
     assert not missing, missing
     assert {"á", "é", "í", "ó", "ú", "ñ", "¿"} <= used
+
+
+def test_import_problems_in_spanish(es_client):
+    html = es_client.post("/questionnaire/import?lang=es", data={"response": "{not json"}).get_data(as_text=True)
+    assert "Esto no es un JSON válido." in html and "This is not valid JSON" not in html
+    html = es_client.post("/questionnaire/import?lang=en", data={"response": "{not json"}).get_data(as_text=True)
+    assert "This is not valid JSON. Paste the whole QuestionnaireResponse file." in html
