@@ -1,6 +1,12 @@
 """bonemets: a shared decision-making guide for people whose cancer has spread to their bones.
 
-Run:  flask --app app run        Production:  gunicorn -w 4 'app:create_app()'
+Run:  bash scripts/run.sh (or flask --app app run)
+Production:  gunicorn -c deploy/gunicorn.conf.py, behind nginx (deploy/nginx.conf); see the README.
+
+Configuration (environment variables): SECRET_KEY (required outside debug and testing; the same
+on every replica), TRUSTED_HOSTS (comma-separated host names this site answers to, `.example.org`
+for its subdomains, `*` for any; localhost and 127.0.0.1 always), BONEMETS_PROXY_FIX=1 (trust
+one proxy's X-Forwarded-Proto and -Host), SESSION_COOKIE_SECURE=1, BONEMETS_RULES_DIR.
 """
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from flask import Flask
 
 from bonemets.paths import RULES_DIR, STATIC_DIR, TEMPLATES_DIR
 from bonemets.rules import RuleBookError, load_rulebook
+from bonemets.security import trusted_hosts_from
 
 
 class ConfigError(RuntimeError):
@@ -36,6 +43,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SECRET_KEY=os.environ.get("SECRET_KEY"),
+        # Host headers the app answers to; any other gets a 400 (and never reaches a URL).
+        TRUSTED_HOSTS=trusted_hosts_from(os.environ.get("TRUSTED_HOSTS")),
     )
     if os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes"):
         app.config["SESSION_COOKIE_SECURE"] = True

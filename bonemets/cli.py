@@ -33,6 +33,30 @@ def check():
     for r in stale:
         click.echo(f"WARNING {r.file}, rule '{r.id}': last reviewed {r.reviewed}, older than "
                    f"{rb.meta['review_interval_days']} days", err=True)
+    if not safety_report(rb):
+        sys.exit(1)
+
+
+def safety_report(rb) -> bool:
+    """Prove each invariant of safety.yaml; print the result. False if one is refuted."""
+    from .safety import FILE, prove_all
+    proofs = prove_all(rb)
+    for p in proofs:
+        where = f"{FILE}, invariant '{p.invariant.id}'"
+        if p.status == "proved":
+            click.echo(f"PROVED {where}: no answer set breaks it")
+        elif p.status == "not_proved":
+            click.echo(f"NOT PROVED {where}: could not prove it within the search budget; "
+                       f"checked by sampling (tests/test_safety.py)", err=True)
+        elif p.status == "error":
+            click.echo(f"ERROR {where}: {p.what} for answers {json.dumps(p.answers)}", err=True)
+        else:
+            click.echo(f"VIOLATED {where}: {p.what} for answers {json.dumps(p.answers)} "
+                       f"(rules: {', '.join(p.rules) or 'none'}; confirmed by plan())", err=True)
+    bad = sum(p.status in ("refuted", "error") for p in proofs)
+    click.echo(f"Safety: {len(proofs)} invariants, {sum(p.status == 'proved' for p in proofs)} "
+               f"proved, {bad} violated, {sum(p.status == 'not_proved' for p in proofs)} not proved")
+    return not bad
 
 
 def _rulebook():

@@ -84,7 +84,8 @@ GRID_ROWS = (
     ("how_given", _l("How is it given?")),
     ("how_soon", _l("How soon might it help?")),
     ("visits", _l("Visits and hospital stays")),
-    ("downsides", _l("Main downsides")),
+    ("benefits", _l("Possible benefits")),
+    ("downsides", _l("Possible downsides")),
     ("daily_life", _l("What daily life is like")),
 )
 
@@ -98,6 +99,8 @@ HTTP_ERRORS = {
     500: _l("Something went wrong on our side."),
 }
 NO_SUCH_STEP = _l("There is no such step.")
+ANSWERS_GONE = _l("Your answers are not kept in this browser any more. They are cleared when you "
+                  "press “Clear my answers”, and after %(hours)s hours. Please start again.")
 
 
 def http_error(code: int, default: str = "") -> str:

@@ -38,7 +38,12 @@ class StaticOnlyFetcher(URLFetcher):
         raise ValueError(f"refusing to fetch {url!r} while rendering a PDF")
 
 
-def render_pdf(html: str, base_url: str) -> bytes:
+# The page size of the PDF (the browser's print dialog chooses its own).
+_PAPER = {name: CSS(string=f"@page {{ size: {size}; }}", font_config=_FONTS)
+          for name, size in (("a4", "A4"), ("letter", "letter"))}
+
+
+def render_pdf(html: str, base_url: str, paper: str = "a4") -> bytes:
     # A render makes hundreds of thousands of short-lived objects; pausing the cycle collector
     # for its ~0.25 s makes it about 15% faster (measured in benchmarks/pdf_speed.py). Memory is
     # still freed by reference counting, and any cycles at the next collection.
@@ -46,7 +51,7 @@ def render_pdf(html: str, base_url: str) -> bytes:
     gc.disable()
     try:
         return HTML(string=html, base_url=base_url, url_fetcher=StaticOnlyFetcher()).write_pdf(
-            stylesheets=_STYLESHEETS, font_config=_FONTS)
+            stylesheets=[*_STYLESHEETS, _PAPER.get(paper, _PAPER["a4"])], font_config=_FONTS)
     finally:
         if was_enabled:
             gc.enable()

@@ -150,9 +150,16 @@ def reason_view(rb: RuleBook, r) -> dict:
 
 
 def option_card(rb: RuleBook, o) -> dict:
-    """One option as every output shows it: catalog entry, group, reasons on both sides, checks."""
+    """One option as every output shows it: catalog entry, group, reasons on both sides, checks.
+
+    ``lead`` is the one reason shown up front (the first of the option's own group: reasons come
+    in precedence order), ``more`` the rest (folded); ``strength`` how many rules of its own group
+    placed it (the order within a group, see ``order_cards``). ``checks`` are the cautions shown:
+    only where the option is listed to talk about (meta.yaml ``listed_groups``)."""
     reasons = [reason_view(rb, r) for r in o.reasons]
     rank = rb.precedence[0]  # the group that always wins (a safety rule) is shown as "against"
+    own = [r for r in reasons if r["group"] == o.group]
+    listed = o.group in vocabulary(rb)["listed_groups"]
     return {
         "id": o.id, "group": o.group, "group_short": rb.meta["groups"][o.group]["short"],
         "catalog": rb.options[o.id], "name": rb.options[o.id]["name"],
@@ -160,7 +167,51 @@ def option_card(rb: RuleBook, o) -> dict:
         "against": [r for r in reasons if r["group"] == rank],
         "fits": [r for r in reasons if r["group"] != rank],
         "cautions": o.cautions,
+        "checks": [dict(c) for c in o.cautions] if listed else [],
+        "listed": listed,
+        "lead": reasons[0] if reasons else None,
+        "more": reasons[1:],
+        "strength": len(own),
+        "lead_rank": _lead_rank(rb, own),
     }
+
+
+def lead_rules(rb: RuleBook) -> list:
+    """Rule ids whose options come first in their group, in this order (rules/meta.yaml,
+    ``ordering: lead_rules``: a broken or at-risk bone is made stable before anything else)."""
+    return list((rb.meta.get("ordering") or {}).get("lead_rules") or ())
+
+
+def _lead_rank(rb: RuleBook, own: list) -> int:
+    order = {rid: i for i, rid in enumerate(lead_rules(rb))}
+    ranks = [order[r["rule"]] for r in own if r["rule"] in order]
+    return min(ranks) if ranks else len(order)
+
+
+def order_cards(cards: list) -> list:
+    """Within a group: options placed by a lead rule first (in meta.yaml's order), then those
+    more of the group's rules placed (how strongly the answers point to them), then catalog
+    order (the plan's order; ``sorted`` is stable)."""
+    return sorted(cards, key=lambda c: (c["lead_rank"], -c["strength"]))
+
+
+def dedupe(cards: list) -> None:
+    """No paragraph twice on a page: a reason or check whose words an earlier card (in page
+    order) already shows points to that card (``same_as``) instead of repeating them; repeats
+    within one card are dropped."""
+    seen_reason: dict = {}
+    seen_check: dict = {}
+    for card in cards:
+        mine = set()
+        shown = [r for r in card["reasons"] if not (r["text"] in mine or mine.add(r["text"]))]
+        for r in shown:
+            first = seen_reason.setdefault(r["text"], card)
+            r["same_as"] = None if first is card else {"id": first["id"], "name": first["name"]}
+        card["lead"] = shown[0] if shown else None
+        card["more"] = shown[1:]
+        for c in card["checks"]:
+            first = seen_check.setdefault((c["id"], c["text"]), card)
+            c["same_as"] = None if first is card else {"id": first["id"], "name": first["name"]}
 
 
 def red_flag_view(rb: RuleBook, f) -> dict:
@@ -169,19 +220,50 @@ def red_flag_view(rb: RuleBook, f) -> dict:
             "rule": f.reasons[0].rule, "said": [s for r in f.reasons for s in said(rb, r.facts)]}
 
 
-def grid(rb: RuleBook, cards: list) -> dict:
-    """The option grid (an Option Grid): one row per catalog field, one column per option. Each
-    cell has the full text (screen) and a short one (print)."""
+# Until the person ticks others, the table compares the first three options listed (page order:
+# the ones the answers point to most). Option Grids compare 2-3 options (DECISION_AIDS.md 2.1);
+# it keeps the printed table readable. A layout choice, not a clinical one: every listed option
+# can be ticked.
+COMPARE_FIRST = 3
+
+# Paper: US Letter where it is the usual size (the region of the first Accept-Language tag),
+# else A4. The person can choose either for the PDF.
+LETTER_REGIONS = frozenset({"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PR"})
+PAPERS = ("a4", "letter")
+
+
+def default_paper(language_tags) -> str:
+    """'letter' or 'a4' from the browser's languages (e.g. ['en-US', 'en']), first tag first."""
+    for tag in language_tags:
+        parts = str(tag).replace("_", "-").split("-")
+        if len(parts) > 1:
+            return "letter" if parts[1].upper() in LETTER_REGIONS else "a4"
+    return "a4"
+
+
+def grid(rb: RuleBook, cards: list, chosen: list | None = None) -> dict:
+    """The option grid (an Option Grid): one row per catalog field (messages.GRID_ROWS: the
+    same rows on screen and on paper, benefits and downsides alike), one column per option
+    compared. Each cell has the full text (screen) and a short one (print: a text's first
+    sentence, a list's first item, for benefits and downsides alike). ``choices`` are every
+    option that may be compared, with whether it is in the table; ``chosen`` (option ids) picks
+    the columns; none (or no known id) means the first ``COMPARE_FIRST`` in page order."""
+    ids = [c["id"] for c in cards]
+    pick = [i for i in ids if i in set(chosen or ())] or ids[:COMPARE_FIRST]
+    shown = [c for c in cards if c["id"] in pick]
     rows = []
     for key, label in msg.GRID_ROWS:
         cells = []
-        for card in cards:
+        for card in shown:
             v = card["catalog"][key]
             full = v if isinstance(v, list) else str(v)
             brief = v[0] if isinstance(v, list) else first_sentence(v)
             cells.append({"full": full, "brief": brief})
         rows.append({"key": key, "label": str(label), "cells": cells})
-    return {"options": cards, "rows": rows}
+    return {"options": shown, "rows": rows,
+            "choices": [{"id": c["id"], "name": c["name"], "group_short": c["group_short"],
+                         "checked": c["id"] in pick} for c in cards],
+            "picked": bool(set(chosen or ()) & set(ids)), "ids": [c["id"] for c in shown]}
 
 
 def priorities(rb: RuleBook, answers: dict, cards: list) -> dict:
@@ -210,11 +292,19 @@ def questions(rb: RuleBook, plan: Plan, discuss: list) -> list:
 
 
 def cited_sources(rb: RuleBook, plan: Plan, flags: list, cards: list) -> dict:
-    """Every source cited by what the summary shows: the red flags, and every reason it shows of
-    each card (``card["shown"]``), in the order first cited."""
+    """Every source cited by what the summary shows: the red flags, and every reason of each
+    listed card (on paper a check shows only its title; its words and sources are on the results
+    page), in the order first cited."""
     keys = [k for f in flags for k in f["sources"]]
-    keys += [k for card in cards for r in card["shown"] for k in r["sources"]]
+    keys += [k for card in cards for r in card["reasons"] for k in r["sources"]]
     return {k: plan.sources.get(k) or rb.sources[k] for k in dict.fromkeys(keys)}
+
+
+def card_sources(card: dict) -> list:
+    """The sources behind a card's reasons and checks ("where this comes from")."""
+    keys = [k for r in card["reasons"] for k in r["sources"]]
+    keys += [k for c in card["checks"] for k in c["sources"]]
+    return list(dict.fromkeys(keys))
 
 
 @dataclass
@@ -234,37 +324,57 @@ class Shown:
     sources: dict         # every source the plan uses (results page)
     summary_sources: dict  # every source the summary shows a reason or warning from
     hidden: list = field(default_factory=list)
+    hidden_answers: list = field(default_factory=list)  # the answers only (the compare form)
+    questions_first: bool = False
+    folded_groups: tuple = ()  # groups shown folded (no rule points to or away from them)  # "I don't know" answers: the questions lead the page
 
     @property
     def has_emergency(self) -> bool:
         return self.plan.has_emergency
 
 
-def present(rb: RuleBook, plan: Plan, answers: dict) -> Shown:
+def present(rb: RuleBook, plan: Plan, answers: dict, compare: list | None = None) -> Shown:
+    """``compare``: the option ids the person chose to see side by side (none: the first
+    ``COMPARE_FIRST`` listed)."""
     cards = {o.id: option_card(rb, o) for o in plan.options}
     groups = []
     for g in group_order(rb):
         meta = rb.meta["groups"][g]
-        gc = [cards[o.id] for o in plan.options if o.group == g]
+        gc = order_cards([cards[o.id] for o in plan.options if o.group == g])
         if gc:
             groups.append({"id": g, "heading": meta["heading"], "intro": meta.get("intro"),
                            "cards": gc})
+    page_order = [c for g in groups for c in g["cards"]]
+    dedupe(page_order)
+    for card in page_order:
+        card["sources"] = card_sources(card)
     listed_groups = vocabulary(rb)["listed_groups"]
-    listed = [cards[o.id] for o in plan.options if o.group in listed_groups]
-    unlikely = [cards[o.id] for o in plan.options if o.group == rb.precedence[0]]
-    # The summary shows the first reason of each listed and each unlikely option.
-    summarised = {c["id"] for c in listed + unlikely}
+    listed = [c for c in page_order if c["group"] in listed_groups]
+    unlikely = [c for c in page_order if c["group"] == rb.precedence[0]]
+    # The summary shows the lead reason of each listed option; the unlikely ones by name.
     for card in cards.values():
-        card["shown"] = card["reasons"][:1] if card["id"] in summarised else []
+        card["shown"] = [card["lead"]] if card["id"] in {c["id"] for c in listed} else []
+        # On paper a listed option gets its lead reason's first sentence (whole, never cut).
+        card["print_reason"] = first_sentence(card["lead"]["text"]) if card["lead"] else ""
+    shown_grid = grid(rb, listed, compare)
+    for card in listed:
+        card["in_grid"] = card["id"] in shown_grid["ids"]
     flags = [red_flag_view(rb, f) for f in plan.red_flags]
-    discuss = [cards[o.id] for o in plan.options if o.group == listed_groups[0]]
+    discuss = [c for c in listed if c["group"] == listed_groups[0]]
+    unsure, skip = unsure_values(rb), vocabulary(rb)["priorities_field"]
+    not_known = [n for n, v in answers.items() if n != skip
+                 and (bool(v) and set(v) <= unsure if isinstance(v, list) else v in unsure)]
     return Shown(
         plan=plan, answers=answers, answer_rows=answer_rows(rb, answers), red_flags=flags,
-        groups=groups, cards=cards, listed=listed, unlikely=unlikely, grid=grid(rb, listed),
-        priorities=priorities(rb, answers, listed), questions=questions(rb, plan, discuss),
+        groups=groups, cards=cards, listed=listed, unlikely=unlikely,
+        grid=shown_grid,
+        priorities=priorities(rb, answers, shown_grid["options"]), questions=questions(rb, plan, discuss),
         sources=plan.sources,
-        summary_sources=cited_sources(rb, plan, flags, listed + unlikely),
-        hidden=hidden_pairs(answers))
+        summary_sources=cited_sources(rb, plan, flags, listed),
+        hidden=hidden_pairs(answers) + [("compare", i) for i in (compare or ())
+                                        if shown_grid["picked"] and i in shown_grid["ids"]],
+        hidden_answers=hidden_pairs(answers), questions_first=bool(not_known),
+        folded_groups=tuple(g for g in group_order(rb) if g not in rb.precedence))
 
 
 def rulebook_card(rb: RuleBook, option_id: str) -> dict:

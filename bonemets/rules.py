@@ -192,6 +192,7 @@ class OptionResult:
     group: str
     reasons: list
     cautions: list  # of dicts {id, title, text, rules, sources}
+    outcomes: tuple = ()  # of dicts, the catalog's numbers (rules/outcomes.yaml)
 
     def to_dict(self) -> dict:
         return {
@@ -199,6 +200,8 @@ class OptionResult:
             "reasons": [r.to_dict() for r in self.reasons],
             "cautions": [{"id": c["id"], "title": c["title"], "text": c["text"],
                           "rules": c["rules"], "sources": c["sources"]} for c in self.cautions],
+            "outcomes": [{**o, "range": o["range"] and list(o["range"]),
+                          "sources": list(o["sources"])} for o in self.outcomes],
         }
 
 
@@ -261,8 +264,10 @@ class RuleBook:
     """The whole validated rule book. Build it with :func:`load_rulebook`."""
 
     def __init__(self, *, meta, sections, fields, options, sources, placement, flags,
-                 flag_rules, cautions, caution_rules, question_rules, files, glossary):
+                 flag_rules, cautions, caution_rules, question_rules, files, glossary,
+                 decision=None):
         self.meta = meta
+        self.decision = decision          # rules/decision.yaml, checked (bonemets/decision.py)
         self.version = str(meta["version"])
         self.reviewed = meta["reviewed"]
         self.caveat = " ".join(str(meta["caveat"]).split())
@@ -396,7 +401,9 @@ class RuleBook:
             else:
                 group = "other"
             options.append(OptionResult(oid, entry["name"], group, rs,
-                                        list(cautions[oid].values())))
+                                        list(cautions[oid].values()), entry["outcomes"]))
+            for o in entry["outcomes"]:
+                used_sources.update(o["sources"])
         go, oo = self._group_order, self._option_order
         options.sort(key=lambda o: (go[o.group], oo[o.id]))
 
@@ -685,6 +692,9 @@ def load_rulebook(root: str, overlay=None) -> RuleBook:
             _expect(p in priority_values, rel, oid, f"'priorities' names unknown value '{p}'")
         _sources(entry["sources"], sources, rel, oid)
         options[oid] = dict(entry)
+    from .outcomes import load_outcomes  # here: outcomes.py imports this module
+    for oid, outs in load_outcomes(read("outcomes.yaml"), options, sources).items():
+        options[oid]["outcomes"] = outs
 
     ids: set = set()
 
@@ -788,9 +798,16 @@ def load_rulebook(root: str, overlay=None) -> RuleBook:
         glossary.append({"term": _text(item, "term", rel, None), "means": _text(item, "means", rel, item["term"])})
 
     _check_evidence(sources, options, flags, cautions, placement, flag_rules, caution_rules)
+    from .decision import load_decision, load_readability  # here: decision.py imports this module
+    decision = load_decision(read("decision.yaml"), options, sources)
+    load_readability(meta)
 
-    return RuleBook(glossary=tuple(glossary), meta=meta, sections=sections, fields=fields,
-                    options=options, sources=sources,
-                    placement=tuple(placement), flags=flags, flag_rules=tuple(flag_rules),
-                    cautions=cautions, caution_rules=tuple(caution_rules),
-                    question_rules=tuple(question_rules), files=tuple(files))
+    rb = RuleBook(decision=decision, glossary=tuple(glossary), meta=meta, sections=sections,
+                  fields=fields, options=options, sources=sources,
+                  placement=tuple(placement), flags=flags, flag_rules=tuple(flag_rules),
+                  cautions=cautions, caution_rules=tuple(caution_rules),
+                  question_rules=tuple(question_rules), files=tuple(files))
+    # Safety invariants: validated here; proved by `flask rules check`, sampled by the tests.
+    from .safety import FILE, load_safety
+    rb.safety, rb.files = load_safety(root, rb), rb.files + (FILE,)
+    return rb

@@ -1,11 +1,17 @@
-"""Security headers and privacy headers on every response.
+"""The HTTP layer's defences: security headers on every response, trusted hosts, form routes
+that accept only form encodings, and request bodies that cannot crash a view.
 
-A small after-request hook rather than an extension (e.g. Flask-Talisman): the app needs five
-fixed headers and no per-view policy changes, and the hook is easy to read and test.
+A small set of hooks rather than an extension (e.g. Flask-Talisman): the app needs a few fixed
+headers and no per-view policy changes, and the hooks are easy to read and test. Everything
+here is registered by ``init_app`` and knows the app only by its fixed routes (CONTRACT.md).
 """
 from __future__ import annotations
 
-from flask import Flask, request
+import re
+
+from flask import Flask, abort, current_app, render_template, request
+from flask.globals import request_ctx
+from werkzeug.exceptions import BadRequest, HTTPException
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -28,12 +34,137 @@ FIXED = [
     ("X-Frame-Options", "DENY"),
     ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
 ]
 NO_STORE = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
+# The routes that take the questionnaire's answers as an HTML form (CONTRACT.md "Routes").
+FORM_ROUTES = frozenset({"/plan", "/summary", "/summary.pdf", "/steps", "/questionnaire",
+                         "/questionnaire-response"})
+# Routes that answer machines (JSON, FHIR, CDS Hooks) rather than people.
+MACHINE_ROUTES = ("/api/", "/fhir/", "/cds-services")
+# Always trusted: health checks from the same machine or pod.
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+# A Host header: a DNS name (labels of 1-63 characters, 253 in all), an IPv4 address or a
+# bracketed IPv6 address, and an optional port. Anything else cannot be a real host name and
+# breaks URL building (Werkzeug's IDNA encoding, port parsing) further down.
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST_RE = re.compile(rf"(?:(?:{_LABEL}\.)*{_LABEL}\.?|\[[0-9a-f:.]+\])(?::([0-9]{{1,5}}))?",
+                      re.IGNORECASE)
+
+MESSAGES = {
+    "host": "This address is not one this site answers to. Please check the address and try "
+            "again.",
+    "type": "The questions' answers must be sent by the questions form. To send answers as "
+            "JSON, use /api/plan.",
+    "file": "A file was sent where the questions expect an answer. Files cannot be used here. "
+            "Your other answers are kept: go back to them below.",
+}
+
+
+def host_is_well_formed(host: str) -> bool:
+    m = _HOST_RE.fullmatch(host)
+    if m is None or len(host) > 260:
+        return False
+    port = m.group(1)
+    return port is None or 0 < int(port) <= 65535
+
+
+def trusted_hosts_from(value: str | None) -> list[str] | None:
+    """The ``TRUSTED_HOSTS`` setting from an environment variable: comma-separated host names
+    (``.example.org`` also matches its subdomains); ``*`` trusts any well-formed host. This
+    machine's own names (localhost, 127.0.0.1) are always trusted, for health checks from the
+    same machine or pod; unset, they are the only ones."""
+    hosts = [h.strip() for h in (value or "").split(",") if h.strip()]
+    if hosts == ["*"]:
+        return None
+    return hosts + [h for h in LOCAL_HOSTS if h not in hosts]
+
+
+class ReadErrorsAreBadRequests:
+    """WSGI middleware: an error while reading the request body (a malformed chunked body, a
+    client that goes away mid-upload; gunicorn raises its own exception types for these)
+    becomes a 400, not a 500 from whichever view happened to read the body first."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        stream = environ.get("wsgi.input")
+        if stream is not None:
+            environ["wsgi.input"] = _GuardedInput(stream)
+        return self.wsgi_app(environ, start_response)
+
+
+class _GuardedInput:
+    __slots__ = ("_stream",)
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def _call(self, name, *args):
+        try:
+            return getattr(self._stream, name)(*args)
+        except HTTPException:
+            raise
+        except Exception as exc:  # gunicorn.http.errors.*, OSError, ValueError ...
+            raise BadRequest("The request body could not be read.") from exc
+
+    def read(self, *args):
+        return self._call("read", *args)
+
+    def readline(self, *args):
+        return self._call("readline", *args)
+
+    def readlines(self, *args):
+        return self._call("readlines", *args)
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+
+def _error_page(code: int, message: str, carried=()):
+    return render_template("error.html", code=code, message=message, carried=list(carried)), code
+
+
+def _carried_text_answers() -> list:
+    """The text parts of a form post, to carry back to the questionnaire."""
+    return [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+
 
 def init_app(app: Flask) -> None:
+    app.wsgi_app = ReadErrorsAreBadRequests(app.wsgi_app)
+
+    def _request_is_sound():
+        # URLs are built from the Host header. When it is broken or untrusted, Flask has no URL
+        # adapter for the request, and every page (the error page too) would then fail in
+        # url_for: give the request one bound to a fixed name, which builds paths only.
+        ctx = request_ctx._get_current_object()
+        if ctx.url_adapter is None:
+            ctx.url_adapter = current_app.url_map.bind(
+                "localhost", script_name=request.script_root or None,
+                url_scheme=request.scheme)
+        host = request.environ.get("HTTP_HOST")
+        if ((host is not None and not host_is_well_formed(host))
+                or isinstance(request.routing_exception, BadRequest)):  # untrusted (Flask)
+            if request.path.startswith(MACHINE_ROUTES):
+                abort(400)  # the app's error handler answers in the route's own format
+            return _error_page(400, MESSAGES["host"])
+        if request.method == "POST" and request.path in FORM_ROUTES:
+            # No Content-Type and no body is an empty form; anything else must be a form.
+            if request.mimetype not in FORM_TYPES and (request.mimetype
+                                                       or request.get_data(cache=True)):
+                return _error_page(415, MESSAGES["type"])
+            if request.files:
+                return _error_page(400, MESSAGES["file"], _carried_text_answers())
+        return None
+
+    # First, so that no other hook meets a broken request.
+    app.before_request_funcs.setdefault(None, []).insert(0, _request_is_sound)
+
     @app.after_request
     def _headers(response):
         # No view sets these headers, so they are added in one go (cheaper than one look-up

@@ -14,7 +14,7 @@ from flask_babel import Babel
 from werkzeug.datastructures import ImmutableMultiDict
 from flask_wtf.csrf import generate_csrf
 
-from . import api, errors, i18n, language, present, translations
+from . import api, errors, i18n, iconarray, language, present, translations
 from .forms import build_form_class
 from .jsonprovider import OrjsonProvider
 from .rules import RuleBook
@@ -132,6 +132,7 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     app.jinja_env.globals["describe"] = lambda condition: present.describe(language.rulebook(), condition)
     app.jinja_env.globals["rulebook_card"] = lambda oid: present.rulebook_card(language.rulebook(), oid)
     app.jinja_env.policies["ext.i18n.trimmed"] = True  # as babel.cfg extracts them
+    iconarray.init_jinja(app.jinja_env)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -1,21 +1,14 @@
 #!/usr/bin/env bash
-# Install what the tests need on a fresh Debian machine (as root, or with sudo), then run every
-# test: engine, rule files, scenarios, HTTP, fuzzing and real headless Chromium with axe.
-# Extra arguments go to pytest, e.g.  bash scripts/test.sh -k api
+# Install what the tests need on a fresh Debian machine (as root, or with sudo) and run every
+# test: engine, rule files, scenarios, HTTP and fuzzing (also through a real gunicorn), nginx in
+# front of two app processes, the Containerfile and Kubernetes linters, and real headless
+# Chromium with axe. Extra arguments go to pytest, e.g.  bash scripts/test.sh -k api
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/setup-env.sh
 
-need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
-ldconfig -p 2>/dev/null | grep -q 'libpango-1.0' || need+=(libpango-1.0-0 libpangoft2-1.0-0)
-fc-list 2>/dev/null | grep -qi dejavu || need+=(fonts-dejavu-core fontconfig)
-if ((${#need[@]})); then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
-  echo "Installing Debian packages: ${need[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
-
-python3 -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-exec python3 -m pytest "$@"
+debian_packages chromium poppler-utils nginx npm
+make_venv requirements-dev.txt
+if [ -f pyproject.toml ]; then .venv/bin/python -m pip install -q --no-deps -e .; fi
+npm_tools tests/js
+exec .venv/bin/python -m pytest "$@"

@@ -6,10 +6,27 @@ import os
 
 import pytest
 
+from flask.testing import FlaskClient
+
 from app import create_app
 from bonemets.paths import REPO as ROOT, RULES_DIR, SCENARIOS_DIR as SCENARIO_DIR
 from bonemets.rules import load_rulebook
 
+
+
+class BrowserLikeClient(FlaskClient):
+    """A test client that follows redirects, as a browser does: a POST of answers redirects
+    (303, post/redirect/get: bonemets/views/carry.py) to the GET page made from the answers
+    cookie. A test that looks at the redirect itself passes ``follow_redirects=False``."""
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("follow_redirects", True)
+        return super().open(*args, **kwargs)
+
+
+def _browser_like(app):
+    app.test_client_class = BrowserLikeClient
+    return app
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +36,7 @@ def rulebook():
 
 @pytest.fixture(scope="session")
 def app():
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test"})
+    return _browser_like(create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test"}))
 
 
 @pytest.fixture()
@@ -29,7 +46,7 @@ def client(app):
 
 @pytest.fixture(scope="session")
 def csrf_app():
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": True, "SECRET_KEY": "test"})
+    return _browser_like(create_app({"TESTING": True, "WTF_CSRF_ENABLED": True, "SECRET_KEY": "test"}))
 
 
 @pytest.fixture()

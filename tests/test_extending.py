@@ -61,14 +61,15 @@ def test_new_value_and_rule_need_no_code(extended):
     assert q["facts"] == [{"field": "bone_sites", "values": ["ribs", "sternum"]}]
     assert q["because"] == ["bone_sites=ribs,sternum"]
 
-    page = c.post("/plan", data={"bone_sites": ["sternum"]}).get_data(as_text=True)
+    page = c.post("/plan", data={"bone_sites": ["sternum"]}, follow_redirects=True).get_data(as_text=True)
     assert "Could the cancer in my breastbone affect my breathing" in page
-    summary = c.post("/summary", data={"bone_sites": ["sternum"]}).get_data(as_text=True)
+    summary = c.post("/summary", data={"bone_sites": ["sternum"]},
+                     follow_redirects=True).get_data(as_text=True)
     assert "Breastbone (sternum)" in summary  # the answers in plain words
     assert "/rules" in page and "ask-breastbone-test" in c.get("/rules").get_data(as_text=True)
-    es = c.post("/plan?lang=es", data={"bone_sites": ["sternum"]}).get_data(as_text=True)
+    es = c.post("/plan?lang=es", data={"bone_sites": ["sternum"]}, follow_redirects=True).get_data(as_text=True)
     assert "¿El cáncer en mi esternón podría afectar" in es
-    es = c.post("/summary?lang=es", data={"bone_sites": ["sternum"]}).get_data(as_text=True)
+    es = c.post("/summary?lang=es", data={"bone_sites": ["sternum"]}, follow_redirects=True).get_data(as_text=True)
     assert "Esternón" in es
 
     case = {"name": "breastbone", "answers": {"bone_sites": ["sternum"]},

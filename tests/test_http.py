@@ -151,20 +151,26 @@ def post_step(client, step, answers, go="next"):
     return client.post("/steps", data=data)
 
 
+def step_of(rulebook, field):
+    return next(i for i, s in enumerate(rulebook.sections, start=1) if field in s.fields)
+
+
 def test_steps_walk_back_and_change(client, rulebook):
     total = len(rulebook.sections)
-    r = client.get("/steps/1")
+    c, b = step_of(rulebook, "primary_cancer"), step_of(rulebook, "bone_sites")
+    assert b == c + 1
+    r = client.get(f"/steps/{c}")
     html = r.get_data(as_text=True)
-    assert f"Step 1 of {total}" in html and "<title>Step 1 of" in html
+    assert f"Step {c} of {total}" in html and f"<title>Step {c} of" in html
     assert 'name="primary_cancer"' in html and 'name="bone_sites"' not in html
     answers = {"primary_cancer": "prostate", "prostate_status": "castration_resistant"}
-    html = post_step(client, 1, answers).get_data(as_text=True)
-    assert f"Step 2 of {total}" in html
-    # answers from step 1 travel as hidden fields
+    html = post_step(client, c, answers).get_data(as_text=True)
+    assert f"Step {b} of {total}" in html
+    # answers from the earlier step travel as hidden fields
     assert '<input type="hidden" name="primary_cancer" value="prostate">' in html
     answers["bone_sites"] = ["spine", "pelvis"]
-    html = post_step(client, 2, answers, go="back").get_data(as_text=True)
-    assert "Step 1 of" in html and checked(html, "primary_cancer", "prostate")
+    html = post_step(client, b, answers, go="back").get_data(as_text=True)
+    assert f"Step {c} of" in html and checked(html, "primary_cancer", "prostate")
     assert '<input type="hidden" name="bone_sites" value="pelvis">' in html
     for n in range(1, total):
         html = post_step(client, n, answers).get_data(as_text=True)
@@ -172,16 +178,23 @@ def test_steps_walk_back_and_change(client, rulebook):
     html = post_step(client, total, answers).get_data(as_text=True)
     assert "Check your answers" in html
     assert "Spine (backbone or neck); Pelvis or hip socket" in html
-    assert 'value="edit-2"' in html
-    html = client.post("/steps", data={**answers, "step": "check", "go": "edit-2"}).get_data(as_text=True)
-    assert "Step 2 of" in html and checked(html, "bone_sites", "pelvis")
+    assert f'value="edit-{b}"' in html
+    html = client.post("/steps", data={**answers, "step": "check", "go": f"edit-{b}"}).get_data(as_text=True)
+    assert f"Step {b} of" in html and checked(html, "bone_sites", "pelvis")
+    # "Change" returns to the check page after saving, not through the later steps.
+    assert '<input type="hidden" name="then" value="check">' in html
+    answers["bone_sites"] = ["ribs"]
+    html = client.post("/steps", data={**answers, "step": str(b), "go": "next", "then": "check"}
+                       ).get_data(as_text=True)
+    assert "<title>Check your answers" in html and "Ribs" in html
 
 
-def test_step_error_stays_on_step_and_keeps_answers(client):
-    r = post_step(client, 6, {"primary_cancer": "lung", "pain_score": "15", "pain_control": "controlled"})
+def test_step_error_stays_on_step_and_keeps_answers(client, rulebook):
+    n = step_of(rulebook, "pain_score")
+    r = post_step(client, n, {"primary_cancer": "lung", "pain_score": "15", "pain_control": "controlled"})
     assert r.status_code == 400
     html = r.get_data(as_text=True)
-    assert "Step 6 of" in html and "<title>Error:" in html
+    assert f"Step {n} of" in html and "<title>Error:" in html
     assert 'value="15"' in html and checked(html, "pain_control", "controlled")
     assert '<input type="hidden" name="primary_cancer" value="lung">' in html
 
@@ -259,7 +272,13 @@ def test_pdf_invalid_input_reshows_form(client):
 def test_rules_page_lists_every_rule_with_sources_and_date(client, rulebook):
     html = client.get("/rules").get_data(as_text=True)
     for rule in rulebook.all_rules():
-        assert f'id="{rule.id}"' in html, rule.id
+        options = getattr(rule, "options", None) or ()
+        if rule.kind == "placement" and len(options) > 1:
+            # shown under each option it places, each copy with its own id
+            for oid in options:
+                assert html.count(f'id="{rule.id}--{oid}"') == 1, (rule.id, oid)
+        else:
+            assert html.count(f'id="{rule.id}"') == 1, rule.id
     assert "If Places that hurt is" in html
     assert "Reviewed 2026-11-27" in html
     for key in rulebook.sources:
@@ -293,5 +312,5 @@ def test_404_page_has_caveat(client, rulebook):
 
 
 def test_405_is_friendly(client):
-    r = client.get("/plan")
+    r = client.get("/summary.pdf")
     assert r.status_code == 405

@@ -8,7 +8,9 @@ flow through every step to the check page and /plan, and the JSON API. Afterward
 * no answer (distinctive values, field names, the pain score) reached any log record;
 * every response carries ``Cache-Control: no-store``;
 * no answer is in any URL: redirect ``Location`` headers, ``href``/``src``/``action``/``formaction``;
-* the session cookie holds the CSRF token and nothing else.
+* the session cookie holds the CSRF token and nothing else; the answers cookie (post/redirect/get,
+  bonemets/views/carry.py) is encrypted, HttpOnly, SameSite=Lax and short-lived, and
+  "Clear my answers" deletes it.
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ ANSWERS = {
     "symptoms_now": ["thigh_groin_ache"], "priorities": ["avoid_hospital_stay", "fewest_side_effects"],
 }
 PAIN_SCORE = "7"
+ANSWERS_COOKIE = "bonemets_answers"
 SKIP_DIRS = {".git", ".pytest_cache", ".hypothesis", "__pycache__"}
 
 
@@ -164,20 +167,46 @@ class Visit:
     def post(self, path, **kw):
         return self._check(self.client.post(path, **kw), f"POST {path}")
 
-    def _check(self, r, what):
-        self.responses.append((what, r))
-        assert r.status_code < 400, f"{what}: {r.status_code}"
-        assert "no-store" in r.headers.get("Cache-Control", ""), f"{what}: not no-store"
-        if "Location" in r.headers:
-            self.check_url(r.headers["Location"], f"{what} Location")
-        for cookie in r.headers.getlist("Set-Cookie"):
-            assert cookie.startswith(self.app.config["SESSION_COOKIE_NAME"] + "="), \
-                f"{what} sets an unexpected cookie: {cookie[:40]}"
+    def _check(self, final, what):
+        # The client follows post/redirect/get as a browser does: check every hop.
+        for r in list(getattr(final, "history", ())) + [final]:
+            self.responses.append((what, r))
+            assert r.status_code < 400, f"{what}: {r.status_code}"
+            assert "no-store" in r.headers.get("Cache-Control", ""), f"{what}: not no-store"
+            if "Location" in r.headers:
+                self.check_url(r.headers["Location"], f"{what} Location")
+            for cookie in r.headers.getlist("Set-Cookie"):
+                if cookie.startswith(ANSWERS_COOKIE + "="):
+                    self.check_answers_cookie(cookie, what)
+                    continue
+                assert cookie.startswith(self.app.config["SESSION_COOKIE_NAME"] + "="), \
+                    f"{what} sets an unexpected cookie: {cookie[:40]}"
+            if r.mimetype == "text/html":
+                for url in Page(r.get_data(as_text=True)).urls:
+                    self.check_url(url, what)
         self.check_session(what)
-        if r.mimetype == "text/html":
-            for url in Page(r.get_data(as_text=True)).urls:
-                self.check_url(url, what)
-        return r
+        return final
+
+    def check_answers_cookie(self, header: str, what: str):
+        """The answers cookie (bonemets/views/carry.py): encrypted, HttpOnly, SameSite=Lax,
+        short-lived; no answer or field name readable in it."""
+        value, *attrs = [a.strip() for a in header.split(";")]
+        attrs = {a.split("=")[0].lower(): (a.split("=", 1) + [""])[1] for a in attrs}
+        assert "httponly" in attrs and attrs.get("samesite") == "Lax", f"{what}: {attrs}"
+        if value.split("=", 1)[1]:  # a cookie being cleared has no value
+            assert 0 < int(attrs["max-age"]) <= 6 * 3600, f"{what}: Max-Age {attrs.get('max-age')}"
+        import base64
+        import zlib
+        raw = value.split("=", 1)[1]
+        for text in (raw, base64.urlsafe_b64decode(raw + "==").decode("latin-1")):
+            for v in self.distinctive + self.field_names:
+                assert v not in text, f"{what}: answers cookie readable ({v!r})"
+        try:
+            zlib.decompress(base64.urlsafe_b64decode(raw + "=="))
+        except zlib.error:
+            pass
+        else:  # pragma: no cover
+            pytest.fail(f"{what}: the answers cookie is only compressed, not encrypted")
 
     def check_url(self, url: str, what: str):
         for v in self.distinctive:
@@ -356,7 +385,7 @@ def test_a_crash_logs_no_answers(monkeypatch, caplog):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger=app.logger.name)
     client = app.test_client()
-    r = client.post("/plan", data=MultiDict(form_pairs(ANSWERS)))
+    r = client.post("/plan", data=MultiDict(form_pairs(ANSWERS)), follow_redirects=True)
     assert r.status_code == 500
     assert "castration_resistant" not in r.get_data(as_text=True)
     assert "Traceback" not in r.get_data(as_text=True)
@@ -367,3 +396,35 @@ def test_a_crash_logs_no_answers(monkeypatch, caplog):
     assert any("KeyError" in rec.getMessage() for rec in caplog.records), "the crash is logged"
     assert "castration_resistant" not in caplog.text
     assert not re.search(rf"pain\D{{0,20}}{PAIN_SCORE}", caplog.text)
+
+
+def test_clear_my_answers_deletes_them_and_needs_the_token(visit, csrf_app):
+    """ "Clear my answers" (POST /clear) is CSRF-checked and removes the answers cookie: the pages
+    made from it then say the answers are gone instead of showing them."""
+    one_page_flow(visit)
+    assert visit.client.get_cookie(ANSWERS_COOKIE) is not None
+    assert "castration-resistant" in visit.get("/plan").get_data(as_text=True).lower()
+    refused = visit.client.post("/clear", data={})
+    assert refused.status_code == 400 and visit.client.get_cookie(ANSWERS_COOKIE) is not None
+    token = Page(visit.get("/").get_data(as_text=True)).token()
+    r = visit.post("/clear", data={"csrf_token": token})
+    assert "Your answers have been cleared" in r.get_data(as_text=True)
+    assert visit.client.get_cookie(ANSWERS_COOKIE) is None
+    for path in ("/plan", "/summary", "/check", "/urgent"):
+        html = visit.get(path).get_data(as_text=True)
+        assert "Your answers are not here any more" in html, path
+        assert "castration" not in html.lower(), path
+
+
+def test_answers_cookie_expires(csrf_app, rulebook, monkeypatch):
+    """The cookie is refused after ANSWERS_MAX_AGE even if a browser still sends it."""
+    from bonemets.views import carry
+    c = csrf_app.test_client()
+    token = Page(c.get("/questionnaire").get_data(as_text=True)).token()
+    c.post("/plan", data={"primary_cancer": "prostate", "csrf_token": token})
+    assert "Prostate" in c.get("/plan").get_data(as_text=True)
+    monkeypatch.setitem(csrf_app.config, "ANSWERS_MAX_AGE", 0)
+    import time
+    time.sleep(1.1)
+    assert "Your answers are not here any more" in c.get("/plan").get_data(as_text=True)
+    assert carry.DEFAULT_MAX_AGE <= 6 * 3600

@@ -53,7 +53,7 @@ ROUTES = [
     ("GET", "/steps/99", {}, 404, False),
     ("GET", "/static/no-such-file.css", {}, 404, False),
     ("GET", "/static/../app.py", {}, 404, False),
-    ("GET", "/plan", {}, 405, False),
+    ("GET", "/summary.pdf", {}, 405, False),
     ("PUT", "/api/plan", {"json": {}}, 405, False),
     ("DELETE", "/questionnaire", {}, 405, False),
     ("POST", "/plan", {"data": TYPICAL}, 400, False),          # CSRF on, no token
@@ -290,6 +290,11 @@ def test_small_chunked_posts_still_work(client):
     assert r.status_code == 200 and r.get_json()["options"]
     r = _chunked(client, "/plan", b"primary_cancer=breast&pain_score=3",
                  "application/x-www-form-urlencoded")
+    # post/redirect/get: the answers go to the cookie, the results page is the GET it names.
+    assert r.status_code == 303
+    cookie = r.headers["Set-Cookie"].split(";")[0].split("=", 1)
+    client.set_cookie(cookie[0], cookie[1])
+    r = client.get(r.headers["Location"])
     assert r.status_code == 200 and "Options to talk about" in r.get_data(as_text=True)
 
 
@@ -397,7 +402,7 @@ def test_healthz(client, rulebook):
 
 
 def test_405_keeps_the_allow_header(client):
-    r = client.get("/plan")
+    r = client.get("/summary.pdf")
     assert r.status_code == 405
     assert "POST" in r.headers["Allow"]
     r = client.get("/api/plan")

@@ -22,6 +22,13 @@ ALLOWED = {
                                          "yet; the table-driven loader will read "
                                          "vocabulary.priorities_field)",
     ("bonemets/present.py", "priorities"): "the catalog field 'priorities' of options.yaml",
+    ("bonemets/outcomes.py", "high"): "GRADE certainty levels (the contract's outcome 'certainty' "
+                                      "codes high/moderate/low/very_low), not answers",
+    ("bonemets/outcomes.py", "low"): "GRADE certainty levels, as above",
+    ("bonemets/iconarray.py", "high"): "GRADE certainty levels, as above (their plain words)",
+    ("bonemets/iconarray.py", "low"): "GRADE certainty levels, as above (their plain words)",
+    ("bonemets/present_values.py", "priorities"): "the catalog field 'priorities' of options.yaml "
+                                                  "(the facts beside each value in the steps)",
 }
 # Words of the rule book's own structure that are also answer values: question kinds (one),
 # the group of an option no rule places (other), a condition key (none), and environment

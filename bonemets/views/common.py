@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from flask import current_app, render_template
+from flask import current_app, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
 
+from .. import messages as msg
 from ..language import form_class, rulebook  # noqa: F401 - the views' rule book and form
-from ..present import present
+from ..present import PAPERS, default_paper, present
+from ..present_values import decide_view
 
 
 def plan_context(answers: dict) -> dict:
     """What a page that shows a plan gets: ``shown`` (the presenter's view of the plan), and
     for short, ``plan`` and ``hidden`` (the answers as hidden fields for the next page's form)."""
     rb = rulebook()
-    shown = present(rb, rb.plan(answers), answers)
-    return {"shown": shown, "plan": shown.plan, "hidden": shown.hidden, "today": _dt.date.today()}
+    # "compare": the options the person ticked to see side by side (not an answer: never kept).
+    shown = present(rb, rb.plan(answers), answers, compare=request.form.getlist("compare"))
+    # The decision steps (issue 11): the person's step answers ride along as hidden fields too.
+    decide = decide_view(rb, shown, request.form if request.method == "POST" else None)
+    # How to print (not answers, never kept): large print, and the PDF's paper size (by the
+    # browser's language region unless the person chose one).
+    paper = request.form.get("paper")
+    if paper not in PAPERS:
+        paper = default_paper(request.accept_languages.values())
+    return {"shown": shown, "plan": shown.plan, "hidden": shown.hidden + decide["hidden"],
+            "decide": decide, "today": _dt.date.today(),
+            "large": request.form.get("print_size") == "large", "paper": paper}
 
 
 def csrf_failed(form) -> bool:
@@ -39,6 +51,24 @@ def parse_form():
     return None, reshow(form)
 
 
+def kept_form():
+    """The form filled from the answers cookie (bonemets/views/carry.py), or None. No CSRF
+    check: it is not a request to do anything, only what to show."""
+    from . import carry
+    data = carry.load()
+    if data is None:
+        return None
+    return form_class()(formdata=data, meta={"csrf": False})
+
+
+def answers_gone():
+    """A GET page made from the answers cookie when there is none (cleared, or older than
+    ANSWERS_MAX_AGE): say so, and offer a fresh start."""
+    from . import carry
+    message = str(msg.ANSWERS_GONE) % {"hours": max(1, carry.max_age() // 3600)}
+    return render_template("error.html", code=200, gone=True, message=message), 200
+
+
 _TOKEN_SLOT = "\x00csrf-token\x00"
 
 
@@ -54,7 +84,9 @@ def cached_page(key: str, template: str, context=dict) -> str:
     key = f"{key}:{get_locale()}"  # one copy per language
     html = cache.get(key)
     if html is None:
-        html = render_template(template, csrf_token=lambda: _TOKEN_SLOT, **context())
+        # answers_kept=False: a page cached for everyone never offers "Clear my answers".
+        html = render_template(template, csrf_token=lambda: _TOKEN_SLOT, answers_kept=False,
+                               **context())
         if not (app.debug or app.config.get("TEMPLATES_AUTO_RELOAD")):
             cache[key] = html
     return html.replace(_TOKEN_SLOT, generate_csrf()) if _TOKEN_SLOT in html else html

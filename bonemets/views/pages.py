@@ -3,23 +3,103 @@
 Every view is a thin layer: read the answers, ask the rule book for a plan, let the presenter
 (bonemets/present.py) make what the page shows, render. The blueprint keeps the name ``web`` so
 links (``url_for('web.summary')``) stay as they were.
+
+Post/redirect/get (bonemets/views/carry.py): a POST of answers keeps them in the encrypted
+answers cookie and redirects (303) to the GET page of the same address, which is rendered from
+the cookie; so Back and Forward never resend a form. An answer to fix is shown straight from
+the POST (400), with the answers kept in the cookie too.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+import os
 
-from .common import cached_page, form_class, parse_form, plan_context, rulebook
+from flask import (Blueprint, Response, current_app, jsonify, make_response, redirect,
+                   render_template, request, url_for)
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms.validators import ValidationError
+
+from . import carry
+from .common import (answers_gone, cached_page, csrf_failed, form_class, kept_form, parse_form,
+                     plan_context, reshow, rulebook)
 
 bp = Blueprint("web", __name__)
 
 
+# -- the emergency number and text helpers, for every template ------------------------------------
+def emergency_number() -> str:
+    """The number to call in an emergency: ``EMERGENCY_NUMBER`` (config or environment) if set;
+    else by the deployment's locale (``EMERGENCY_LOCALE``, else ``BABEL_DEFAULT_LOCALE``) from
+    rules/meta.yaml ``emergency.numbers``: the exact tag (en-GB, en-US), then its language, then
+    ``default``. Never the visitor's browser language: it does not say which country they are in."""
+    cfg = current_app.config
+    number = cfg.get("EMERGENCY_NUMBER") or os.environ.get("EMERGENCY_NUMBER")
+    if number:
+        return str(number)
+    numbers = rulebook().meta["emergency"]["numbers"]
+    tag = str(cfg.get("EMERGENCY_LOCALE") or os.environ.get("EMERGENCY_LOCALE")
+              or cfg.get("BABEL_DEFAULT_LOCALE") or "en").replace("_", "-")
+    for key in (tag, tag.split("-")[0]):
+        for k, v in numbers.items():
+            if k.lower() == key.lower():
+                return str(v)
+    return str(numbers["default"])
+
+
+@bp.app_context_processor
+def _emergency():
+    e = rulebook().meta["emergency"]
+    number = emergency_number()
+    return {"emergency": {"number": number, "call": e["call"].replace("{number}", number)},
+            "answers_kept": carry.present(), "answers_hours": max(1, carry.max_age() // 3600)}
+
+
+@bp.app_template_filter("sentence")
+def sentence(text) -> str:
+    """Text ending in exactly one full stop (or its own ? or !): never "..", never none."""
+    t = str(text).rstrip()
+    return t if t.endswith((".", "?", "!", "…")) else t + "."
+
+
+@bp.app_template_global("rule_anchor")
+def rule_anchor(rule_id: str, option_id: str | None = None) -> str:
+    """The id of a placement rule's block on /rules. A rule that places several options is shown
+    under each of them, so each copy has its own id (``rule--option``); a rule of one option
+    keeps its plain id."""
+    if option_id and len(_placement_options().get(rule_id, ())) > 1:
+        return f"{rule_id}--{option_id}"
+    return rule_id
+
+
+def _placement_options() -> dict:
+    app = current_app._get_current_object()
+    found = app.extensions.get("bonemets_rule_options")
+    if found is None:
+        found = app.extensions["bonemets_rule_options"] = {
+            r.id: tuple(r.options) for r in rulebook().placement}
+    return found
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+def keep_and_go(endpoint: str):
+    """A 303 to the GET page ``endpoint``, with the posted answers in the cookie."""
+    response = redirect(url_for(endpoint), code=303)
+    carry.save(response, carry.pairs_of(request.form, rulebook().fields))
+    return response
+
+
 @bp.get("/")
 def index():
-    return cached_page("index", "index.html")
+    if carry.present() or request.args.get("cleared"):
+        return render_template("index.html", cleared=bool(request.args.get("cleared")))
+    return cached_page("index", "index.html", lambda: {"cleared": False})
 
 
 @bp.get("/questionnaire")
 def questionnaire():
+    form = kept_form()
+    if form is not None:
+        return render_template("questionnaire.html", form=form)
     return cached_page("questionnaire", "questionnaire.html",
                        lambda: {"form": form_class()(formdata=None)})
 
@@ -28,25 +108,55 @@ def questionnaire():
 def edit_answers():
     """Back to the one-page form with the answers filled in (from the results page). Nothing is
     validated here: the answers are checked when the person sends the form again."""
-    return render_template("questionnaire.html", form=form_class()())
+    form = form_class()()
+    form.validate()
+    if csrf_failed(form):
+        return reshow(form, 400, notice="csrf")
+    return keep_and_go("web.questionnaire")
 
 
-def show_plan(template: str):
-    """A page of the posted answers' plan, or the form again with its errors."""
+def post_answers(endpoint: str):
+    """POST of the one-page form (or a page's hidden answers): on to the GET page ``endpoint``,
+    or the form again with its errors (the answers kept in the cookie for Back)."""
     answers, error = parse_form()
-    if error:
-        return error
-    return render_template(template, **plan_context(answers))
+    if error is None:
+        return keep_and_go(endpoint)
+    form = form_class()()
+    response = make_response(*error) if isinstance(error, tuple) else error
+    if not csrf_failed(form):
+        carry.save(response, carry.pairs_of(request.form, rulebook().fields))
+    return response
+
+
+def show_kept(template: str):
+    """A page of the kept answers' plan; the form with its errors if one is wrong; or a page
+    saying the answers are gone."""
+    form = kept_form()
+    if form is None:
+        return answers_gone()
+    if not form.validate():
+        return render_template("questionnaire.html", form=form)
+    return render_template(template, **plan_context(form.answers()))
 
 
 @bp.post("/plan")
 def plan_page():
-    return show_plan("results.html")
+    return post_answers("web.results")
+
+
+@bp.get("/plan")
+def results():
+    return show_kept("results.html")
 
 
 @bp.post("/summary")
 def summary():
-    return show_plan("summary.html")
+    return post_answers("web.summary_page")
+
+
+@bp.get("/summary")
+def summary_page():
+    return show_kept("summary.html")
 
 
 @bp.post("/summary.pdf")
@@ -57,10 +167,23 @@ def summary_pdf():
     from ..pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is asked for
     ctx = plan_context(answers)
     html = render_template("summary.html", pdf=True, **ctx)
-    data = render_pdf(html, base_url=request.url_root)
+    data = render_pdf(html, base_url=request.url_root, paper=ctx["paper"])
     name = f"bone-mets-discussion-{ctx['today'].isoformat()}.pdf"
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.post("/clear")
+def clear():
+    """"Clear my answers": delete the answers cookie, back to the start page."""
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except (ValidationError, CSRFError):
+            return render_template("index.html", cleared=False, notice="csrf"), 400
+    response = redirect(url_for("web.index", cleared=1), code=303)
+    carry.clear(response)
+    return response
 
 
 @bp.get("/rules")
@@ -70,7 +193,8 @@ def rules_page():
 
 @bp.get("/about")
 def about():
-    return cached_page("about", "about.html")
+    from ..present_values import about_facts
+    return cached_page("about", "about.html", lambda: {"about": about_facts(rulebook())})
 
 
 @bp.get("/healthz")

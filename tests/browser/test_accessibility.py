@@ -16,8 +16,19 @@ pytestmark = pytest.mark.browser
 AXE = Axe()
 
 
+def _rulebook():
+    from bonemets.paths import RULES_DIR
+    from bonemets.rules import load_rulebook
+    return load_rulebook(RULES_DIR)
+
+
+RB = _rulebook()
+TOTAL = len(RB.sections)
+PAIN = next(i for i, s in enumerate(RB.sections, start=1) if "pain_score" in s.fields)
+
+
 def _steps_to_check(page: Page) -> None:
-    page.goto("/steps/8")
+    page.goto(f"/steps/{TOTAL}")
     fill(page, {"priorities": ["stay_mobile"]})
     with page.expect_navigation():
         page.get_by_role("button", name="Continue").click()
@@ -31,18 +42,41 @@ def _questionnaire_with_errors(page: Page) -> None:
 
 
 def _step_with_error(page: Page) -> None:
-    page.goto("/steps/6")
+    page.goto(f"/steps/{PAIN}")
     page.fill("#pain_score-0", "eleven")
     with page.expect_navigation():
         page.get_by_role("button", name="Continue").click()
 
 
+def _step_from_check(page: Page) -> None:
+    _steps_to_check(page)
+    with page.expect_navigation():
+        page.locator("button[value='edit-2']").first.click()
+
+
+def _urgent(page: Page) -> None:
+    page.goto("/steps/1")
+    fill(page, {"symptoms_now": ["leg_weakness", "new_back_pain"]})
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
+
+
+def _start_with_answers(page: Page) -> None:
+    _steps_to_check(page)
+    page.goto("/")
+
+
 # name -> (how to get there, the start of the expected <title>)
 PAGES: dict[str, tuple[Callable[[Page], object], str]] = {
     "start": (lambda p: p.goto("/"), "Start"),
-    **{f"step-{n}": ((lambda p, n=n: p.goto(f"/steps/{n}")), f"Step {n} of 8: ") for n in range(1, 9)},
-    "step-with-error": (_step_with_error, "Error: Step 6 of 8: Your pain"),
+    **{f"step-{n}": ((lambda p, n=n: p.goto(f"/steps/{n}")), f"Step {n} of {TOTAL}: ")
+       for n in range(1, TOTAL + 1)},
+    "step-with-error": (_step_with_error, f"Error: Step {PAIN} of {TOTAL}: Your pain"),
     "check": (_steps_to_check, "Check your answers"),
+    "step-from-check": (_step_from_check, f"Step 2 of {TOTAL}: "),
+    "urgent": (_urgent, "Get help now"),
+    "start-with-answers": (_start_with_answers, "Start"),
+    "answers-gone": (lambda p: p.goto("/plan"), "Your answers are not here any more"),
     "results": (lambda p: results_page(p, TYPICAL), "Your options to discuss"),
     "results-emergency": (lambda p: results_page(p, {"symptoms_now": ["leg_weakness"],
                                                       "calcium": "high"}),

@@ -42,13 +42,31 @@ def press_enter_and_wait(page: Page) -> None:
         page.keyboard.press("Enter")
 
 
+def _rulebook():
+    from bonemets.rules import load_rulebook
+    return load_rulebook(f"{ROOT}/rules")
+
+
+RB = _rulebook()
+TOTAL = len(RB.sections)
+
+
+def step_of(field: str) -> int:
+    return next(i for i, s in enumerate(RB.sections, start=1) if field in s.fields)
+
+
 def test_patient_walks_the_steps_with_the_keyboard_only(page: Page):
     page.goto("/")
     tab_to(page, "a[href$='/steps/1']")
     press_enter_and_wait(page)
-    expect(page).to_have_title(re.compile(r"^Step 1 of 8: Your cancer"))
+    expect(page).to_have_title(re.compile(rf"^Step 1 of {TOTAL}: Symptoms right now"))
+    # Nothing urgent: Continue to "Your cancer".
+    tab_to(page, "button[value='next']")
+    press_enter_and_wait(page)
+    cancer, bones = step_of("primary_cancer"), step_of("bone_sites")
+    expect(page).to_have_title(re.compile(rf"^Step {cancer} of {TOTAL}: Your cancer"))
 
-    # Step 1: Breast (the first answer), then the follow-up that appears, then Continue.
+    # Breast (the first answer), then the follow-up that appears, then Continue.
     tab_to(page, "#primary_cancer-0")
     assert focus_is_visible(page)
     page.keyboard.press("Space")
@@ -60,37 +78,36 @@ def test_patient_walks_the_steps_with_the_keyboard_only(page: Page):
     assert focus_is_visible(page)
     press_enter_and_wait(page)
 
-    # Step 2: tick "Spine", continue; step 3: go Back and find "Spine" still ticked.
-    expect(page).to_have_title(re.compile(r"^Step 2 of 8"))
+    # Tick "Spine", continue; on the next step go Back and find "Spine" still ticked.
+    expect(page).to_have_title(re.compile(rf"^Step {bones} of {TOTAL}"))
     tab_to(page, "#bone_sites-0")
     page.keyboard.press("Space")
     tab_to(page, "button[value='next']")
     press_enter_and_wait(page)
-    expect(page).to_have_title(re.compile(r"^Step 3 of 8"))
+    expect(page).to_have_title(re.compile(rf"^Step {bones + 1} of {TOTAL}"))
     tab_to(page, "button[value='back']")
     press_enter_and_wait(page)
-    expect(page).to_have_title(re.compile(r"^Step 2 of 8"))
+    expect(page).to_have_title(re.compile(rf"^Step {bones} of {TOTAL}"))
     expect(page.locator("#bone_sites-0")).to_be_checked()
 
     # Continue through the other steps to "Check your answers".
-    for n in range(2, 9):
-        expect(page).to_have_title(re.compile(rf"^Step {n} of 8"))
+    for n in range(bones, TOTAL + 1):
+        expect(page).to_have_title(re.compile(rf"^Step {n} of {TOTAL}"))
         tab_to(page, "button[value='next']")
         press_enter_and_wait(page)
     expect(page).to_have_title(re.compile(r"^Check your answers"))
     expect(page.locator("main")).to_contain_text("Spine (backbone or neck)")
 
-    # Change the bones answer: add "Pelvis", then continue back to the check page.
-    tab_to(page, "button[value='edit-2']")
+    # Change the bones answer: add "Pelvis"; Continue goes straight back to the check page.
+    tab_to(page, f"button[value='edit-{bones}']")
     press_enter_and_wait(page)
-    expect(page).to_have_title(re.compile(r"^Step 2 of 8"))
+    expect(page).to_have_title(re.compile(rf"^Step {bones} of {TOTAL}"))
     tab_to(page, "#bone_sites-0")
     page.keyboard.press("Tab")  # checkboxes are one tab stop each
     assert focused(page) == "#bone_sites-1"
     page.keyboard.press("Space")
-    for n in range(2, 9):
-        tab_to(page, "button[value='next']")
-        press_enter_and_wait(page)
+    tab_to(page, "button[value='next']")
+    press_enter_and_wait(page)
     expect(page).to_have_title(re.compile(r"^Check your answers"))
     expect(page.locator("main")).to_contain_text("Spine (backbone or neck); Pelvis or hip socket")
     expect(page.locator("main")).to_contain_text("Breast")
@@ -187,17 +204,18 @@ def test_invalid_pain_score_shows_error_summary_and_keeps_other_answers(page: Pa
 
 
 def test_invalid_pain_score_on_a_step_says_error_in_the_title(page: Page):
-    page.goto("/steps/6")
+    n = step_of("pain_score")
+    page.goto(f"/steps/{n}")
     page.fill("#pain_score-0", "12")
     with page.expect_navigation():
         page.get_by_role("button", name="Continue").click()
-    expect(page).to_have_title(re.compile(r"^Error: Step 6 of 8"))
+    expect(page).to_have_title(re.compile(rf"^Error: Step {n} of {TOTAL}"))
     page.locator("#error-summary a").first.click()
     expect(page.locator("#pain_score-0")).to_be_focused()
 
 
 @pytest.mark.parametrize("url, button", [("/questionnaire", "See my options"),
-                                         ("/steps/1", "Continue")])
+                                         (f"/steps/{step_of('primary_cancer')}", "Continue")])
 def test_expired_session_keeps_the_answers_and_says_error(page: Page, url: str, button: str):
     page.goto(url)
     fill(page, {"primary_cancer": "breast", "hormone_receptor": "positive"})
@@ -214,7 +232,7 @@ def test_expired_session_keeps_the_answers_and_says_error(page: Page, url: str, 
     expect(page).not_to_have_title(re.compile(r"^Error: "))
 
 
-@pytest.mark.parametrize("url", ["/questionnaire", "/steps/1"])
+@pytest.mark.parametrize("url", ["/questionnaire", f"/steps/{step_of('primary_cancer')}"])
 def test_follow_up_question_shows_only_after_its_lead_answer(page: Page, url: str):
     page.goto(url)
     expect(page.locator("#q-hormone_receptor")).to_be_hidden()
