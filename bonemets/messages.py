@@ -73,6 +73,27 @@ FHIR_PROBLEMS = {
     "none_named": _l("none named"),
 }
 
+# Icon arrays (bonemets/iconarray.py): layout words around the outcome texts of the rule book.
+IA = {
+    "count": _l("%(n)s of %(per)s"),
+    "people": _l("%(count)s people %(event)s"),
+    "not": _l("%(count)s %(no_event)s"),
+    "with_option": _l("With this option"),
+    "with_other": _l("With %(comparator)s"),
+    "time": _l("Time: %(when)s."),
+    "no_number": _l("No number is known, so there is no range."),
+    "no_range": _l("Our sources give no range for this number."),
+    "range": _l("The real number could be anywhere from %(low)s to %(high)s in %(per)s."),
+    "key": _l("How sure are we?"),
+    "key_intro": _l("Each number comes with one of these four steps:"),
+}
+CERTAINTY_WORDS = {
+    "high": (_l("Very sure"), _l("More research is very unlikely to change this number.")),
+    "moderate": (_l("Fairly sure"), _l("More research could change this number.")),
+    "low": (_l("Not very sure"), _l("More research is likely to change this number.")),
+    "very_low": (_l("Very unsure"), _l("The real number could be very different.")),
+}
+
 # Words the presenter puts around the rule book's own wording.
 NOT_ANSWERED = _l("Not answered")
 NOT_ANSWERED_SAID = _l("not answered")

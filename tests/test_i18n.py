@@ -425,7 +425,7 @@ NOT_YET_WRAPPED = {("/rules", "I don't know"), ("/rules", "Questions to ask"),
                    ("/rules", "PSMA PET scan"),  # in a safety statement (safety.yaml: English)
                    ("/about", "About this guide"), ("/about", "Clear my answers"),
                    ("/about", "Words you may hear"),
-                   ("/plan", "How sure are we"), ("/summary", "How sure are we")}
+                   }
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -78,14 +78,13 @@ def test_the_switch_keeps_the_answers(es_page: Page):
         page.get_by_role("button", name="See my options").click()
     expect(page.locator("main")).to_contain_text("Hormone therapy")
     with page.expect_navigation():
-        page.locator(".language-switch button[lang=es]").click()
+        page.locator(".language-switch [lang=es]").click()
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator("main")).to_contain_text("Terapia hormonal")
     with page.expect_navigation():
-        page.locator(".language-switch button[lang=en]").click()
+        page.locator(".language-switch [lang=en]").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("main")).to_contain_text("Hormone therapy")
     with page.expect_navigation():
         page.locator("form[action='/questionnaire'] button[type=submit]").first.click()
     expect(page.locator('input[name="prostate_status"][value="castration_resistant"]')).to_be_checked()
-    expect(page.locator('input[name="lang-switch:prostate_status"]')).to_have_count(1)  # the switch's copy
