@@ -6,7 +6,8 @@ Production:  gunicorn -c deploy/gunicorn.conf.py, behind nginx (deploy/nginx.con
 Configuration (environment variables): SECRET_KEY (required outside debug and testing; the same
 on every replica), TRUSTED_HOSTS (comma-separated host names this site answers to, `.example.org`
 for its subdomains, `*` for any; localhost and 127.0.0.1 always), BONEMETS_PROXY_FIX=1 (trust
-one proxy's X-Forwarded-Proto and -Host), SESSION_COOKIE_SECURE=1, BONEMETS_RULES_DIR.
+one proxy's X-Forwarded-Proto and -Host), SESSION_COOKIE_SECURE=1, BONEMETS_RULES_DIR,
+BONEMETS_PDF_SLOTS (PDFs rendered at once per process, default 1; 0 for no limit).
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,           # answers are small; refuse anything large
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         WTF_CSRF_TIME_LIMIT=6 * 3600,           # a long appointment-prep session is fine
+        # PDFs rendered at once per process (0: no limit); more get a 503 with Retry-After
+        PDF_SLOTS=int(os.environ.get("BONEMETS_PDF_SLOTS", "1")),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SECRET_KEY=os.environ.get("SECRET_KEY"),

@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from urllib.parse import urlencode
@@ -21,6 +22,9 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 HOST = "127.0.0.1"
+# This checkout's package first (the shared venv may have another checkout installed).
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
 
 
 def typical_answers() -> dict:
@@ -40,19 +44,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _gunicorn() -> str:
+    """The venv's gunicorn beside this Python, else the one on PATH."""
+    here = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    return here if os.path.exists(here) else (shutil.which("gunicorn") or "gunicorn")
+
+
 class Gunicorn:
     """``gunicorn -w N -b 127.0.0.1:PORT TARGET`` in ``cwd``, logging to a temp file."""
 
     def __init__(self, target: str, cwd: str, workers: int = 2, env: dict | None = None):
-        self.port = free_port()
+        self._start([_gunicorn(), "-w", str(workers), "-b", f"{HOST}:{free_port()}",
+                     "--no-control-socket", "--graceful-timeout", "5", target], target, cwd, env)
+
+    def _start(self, cmd: list, target: str, cwd: str, env: dict | None):
+        self.port = int(cmd[cmd.index("-b") + 1].rsplit(":", 1)[1])
         self.target, self.cwd = target, cwd
         self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
-        full_env = {**os.environ, **(env or {})}
-        gunicorn = shutil.which("gunicorn") or "gunicorn"
-        self.proc = subprocess.Popen(
-            [gunicorn, "-w", str(workers), "-b", f"{HOST}:{self.port}", "--no-control-socket",
-             "--graceful-timeout", "5", target],
-            cwd=cwd, env=full_env, stdout=self.log, stderr=subprocess.STDOUT)
+        full_env = {**os.environ, "PYTHONPATH": ROOT, **(env or {})}
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=full_env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
 
     @property
     def url(self) -> str:
@@ -96,6 +107,18 @@ class Gunicorn:
     def __exit__(self, *exc):
         self.stop()
         return False
+
+
+class GunicornConf(Gunicorn):
+    """``gunicorn -c deploy/gunicorn.conf.py -b 127.0.0.1:PORT [TARGET]`` in ``cwd``: the
+    production settings (worker class, workers, threads, keep-alive, limits); TARGET None serves
+    the config's own app (the bonemets app), another target (``hello:app``) the same way."""
+
+    def __init__(self, target: str | None, cwd: str, env: dict | None = None):
+        cmd = [_gunicorn(), "-c", os.path.join(ROOT, "deploy", "gunicorn.conf.py"),
+               "-b", f"{HOST}:{free_port()}", "--graceful-timeout", "5"]
+        self._start(cmd + ([target] if target else []), target or "deploy/gunicorn.conf.py",
+                    cwd, env)
 
 
 def request(method: str, port: int, path: str, body: str | bytes | None = None,

@@ -1,19 +1,31 @@
-"""Load test: bonemets under gunicorn against a Flask hello-world, in the same run.
+"""Load test: bonemets and a Flask hello-world under the same gunicorn config, in one run.
 
-    python benchmarks/load.py            # 30 s a route
-    python benchmarks/load.py --quick    # 5 s a route
-    python benchmarks/load.py --duration 60 --connections 64
+    python benchmarks/load.py               # 3 rounds, 10 s a route
+    python benchmarks/load.py --quick       # 1 round, 3 s a route (a smoke test, not figures)
+    python benchmarks/load.py --rounds 3 --duration 15 --connections 16
 
-Starts ``gunicorn -w 2 'app:create_app()'`` (a random SECRET_KEY in its environment) and
-``gunicorn -w 2 hello:app`` (benchmarks/hello.py) on 127.0.0.1, waits for /healthz, then drives
-each route with wrk. The POST routes use the real CSRF protection: one GET of the questionnaire
-gives a token and a session cookie, and the wrk script sends both (no app switch needed).
+Starts ``gunicorn -c deploy/gunicorn.conf.py`` twice on free 127.0.0.1 ports: once with the app
+(a random SECRET_KEY), once with ``hello:app`` (benchmarks/hello.py) in its place; the same
+workers, threads, keep-alive and limits for both. Then drives each route with wrk, one route at
+a time, in rounds (every route once a round, so each ratio compares routes measured minutes
+apart at most).
 
-Prints requests/s, p50 and p99 latency, errors (non-2xx responses and socket errors) and the
-ratio of each route to the hello-world measured in this run: GET routes against GET /, the JSON
-API against POST /echo with the same JSON body, form routes against POST /echo with the same
-form body. Targets: no errors; /api/plan >= 0.5x; /questionnaire >= 0.4x. Nothing is asserted.
-Needs wrk (apt-get install -y wrk).
+Every POST sends a fresh random answer set, made by wrk's Lua script for each request over the
+vocabulary of rules/questionnaire.yaml (each question left out one time in four, one value of a
+one-of question, one to four of a tick-all one, a number in range): no cache keyed on the body
+can help. The form routes send the real CSRF token: one GET of the questionnaire gives a token
+and its session cookie (no app switch needed).
+
+Per route: requests/s, p50 and p99 latency, errors (non-2xx and socket errors), the worker CPU
+per request (user + system time of the gunicorn workers, from /proc, over the measured seconds,
+divided by the requests served), and the ratio to hello ``GET /`` measured in the same round;
+the second ratio column is against hello's ``POST /echo`` with the same kind of random body
+(the old, flattering measure); "vs hello by CPU" is hello GET /'s worker CPU per request over
+the route's (what the ratio would be if the workers had the cores to themselves: on a machine
+shared with other work it moves less than requests/s). Each figure is the median over the
+rounds. Nothing is asserted.
+Needs wrk (apt-get install -y wrk). The machine's load average is printed: other work on it
+moves every figure.
 """
 from __future__ import annotations
 
@@ -21,136 +33,281 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 
-from _common import (HERE, ROOT, Gunicorn, csrf_session, form_body, lua_string, print_table,
-                     request, secret_env, typical_answers)
+from _common import (HERE, ROOT, GunicornConf, csrf_session, lua_string, print_table, request,
+                     secret_env)
 
-LUA = """
-wrk.method = {method}
-wrk.body = {body}
+import yaml
+
+TARGETS = {"POST /api/plan": 0.5, "GET /questionnaire": 0.5, "POST /plan": 0.2,
+           "POST /summary": 0.25}
+
+# wrk script. {vocab} is a Lua table of questions: {name, kind, values | min, max}. KIND is
+# "json", "form" or "get". Random bodies are built in request(); non-2xx answers are counted.
+LUA = r"""
+local KIND = {kind}
+local TOKEN = {token}
+local VOCAB = {vocab}
+wrk.method = (KIND == "get") and "GET" or "POST"
 {headers}
 local threads = {{}}
 function setup(thread) table.insert(threads, thread) end
-function init(args) non2xx = 0 end
+function init(args)
+  non2xx = 0
+  math.randomseed(os.time() + math.floor(os.clock() * 1e6) + (tonumber(tostring({{}}):sub(8), 16) or 0))
+end
+
+local function sample(values, n)
+  local pool, out = {{}}, {{}}
+  for i, v in ipairs(values) do pool[i] = v end
+  for i = 1, n do
+    local j = math.random(i, #pool)
+    pool[i], pool[j] = pool[j], pool[i]
+    out[i] = pool[i]
+  end
+  return out
+end
+
+local function answers()
+  local out = {{}}
+  for _, q in ipairs(VOCAB) do
+    if math.random() >= 0.25 then
+      if q.kind == "number" then
+        out[#out + 1] = {{q.name, math.random(q.min, q.max)}}
+      elseif q.kind == "one" then
+        out[#out + 1] = {{q.name, q.values[math.random(#q.values)]}}
+      else
+        out[#out + 1] = {{q.name, sample(q.values, math.random(1, math.min(4, #q.values)))}}
+      end
+    end
+  end
+  return out
+end
+
+local function json_body(a)
+  local parts = {{}}
+  for _, kv in ipairs(a) do
+    local name, v = kv[1], kv[2]
+    if type(v) == "table" then
+      local items = {{}}
+      for i, x in ipairs(v) do items[i] = '"' .. x .. '"' end
+      parts[#parts + 1] = '"' .. name .. '":[' .. table.concat(items, ",") .. ']'
+    elseif type(v) == "number" then
+      parts[#parts + 1] = '"' .. name .. '":' .. v
+    else
+      parts[#parts + 1] = '"' .. name .. '":"' .. v .. '"'
+    end
+  end
+  return "{{" .. table.concat(parts, ",") .. "}}"
+end
+
+local function form_body(a)
+  local parts = {{}}
+  if TOKEN then parts[1] = "csrf_token=" .. TOKEN end
+  for _, kv in ipairs(a) do
+    local name, v = kv[1], kv[2]
+    if type(v) == "table" then
+      for _, x in ipairs(v) do parts[#parts + 1] = name .. "=" .. x end
+    else
+      parts[#parts + 1] = name .. "=" .. v
+    end
+  end
+  return table.concat(parts, "&")
+end
+
+function request()
+  if KIND == "get" then return wrk.format() end
+  local a = answers()
+  local body = (KIND == "json") and json_body(a) or form_body(a)
+  return wrk.format(nil, nil, nil, body)
+end
+
 function response(status, headers, body)
   if status < 200 or status > 299 then non2xx = non2xx + 1 end
 end
+
 function done(summary, latency, requests)
   local bad = 0
   for _, t in ipairs(threads) do bad = bad + t:get("non2xx") end
   local e = summary.errors
   io.write(string.format(
     'BENCHJSON {{"requests": %.0f, "duration_us": %.0f, "p50_us": %.0f, "p99_us": %.0f, ' ..
-    '"non2xx": %.0f, "connect": %.0f, "read": %.0f, "write": %.0f, "timeout": %.0f}}\\n',
+    '"non2xx": %.0f, "connect": %.0f, "read": %.0f, "write": %.0f, "timeout": %.0f}}\n',
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
     bad, e.connect, e.read, e.write, e.timeout))
 end
 """
 
+# Names and values of the questionnaire are plain ids (letters, digits, _ and -): safe in a URL
+# form body and a JSON string as they are. load_vocab checks it.
+_SAFE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
-def write_script(folder: str, name: str, method: str, body: str = "", headers: dict | None = None) -> str:
+
+def load_vocab() -> list:
+    with open(os.path.join(ROOT, "rules", "questionnaire.yaml"), encoding="utf-8") as fh:
+        fields = yaml.safe_load(fh)["fields"]
+    vocab = []
+    for name, spec in fields.items():
+        q = {"name": str(name), "kind": spec["kind"]}
+        if spec["kind"] == "number":
+            q["min"], q["max"] = int(spec["min"]), int(spec["max"])
+        else:
+            q["values"] = [str(v) for v in spec["choices"]]
+        for word in [q["name"], *q.get("values", [])]:
+            if not set(word) <= _SAFE:
+                sys.exit(f"questionnaire id {word!r} needs escaping; load.py does not escape")
+        vocab.append(q)
+    return vocab
+
+
+def lua_vocab(vocab: list) -> str:
+    def one(q):
+        if q["kind"] == "number":
+            return f'{{name="{q["name"]}", kind="number", min={q["min"]}, max={q["max"]}}}'
+        values = ", ".join(f'"{v}"' for v in q["values"])
+        return f'{{name="{q["name"]}", kind="{q["kind"]}", values={{{values}}}}}'
+    return "{\n  " + ",\n  ".join(one(q) for q in vocab) + "\n}"
+
+
+def write_script(folder: str, name: str, kind: str, vocab: list, token: str | None = None,
+                 headers: dict | None = None) -> str:
     lines = "\n".join(f"wrk.headers[ {lua_string(k)} ] = {lua_string(v)}"
                       for k, v in (headers or {}).items())
     path = os.path.join(folder, f"{name}.lua")
     with open(path, "w") as fh:
-        fh.write(LUA.format(method=lua_string(method), body=lua_string(body) if body else "nil",
-                            headers=lines))
+        fh.write(LUA.format(kind=lua_string(kind), token=lua_string(token) if token else "nil",
+                            vocab=lua_vocab(vocab), headers=lines))
     return path
 
 
-def wrk(url: str, script: str, duration: int, connections: int, threads: int) -> dict:
+def cpu_ticks(master: int) -> int:
+    """User + system clock ticks of the gunicorn workers: the live ones, and those the master
+    has already reaped (max_requests recycles workers during a run)."""
+    def stat(pid):
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()
+    s = stat(master)
+    total = int(s[13]) + int(s[14])  # cutime, cstime: reaped children (fields 16, 17)
+    from _common import worker_pids
+    for pid in worker_pids(master):
+        try:
+            w = stat(pid)
+        except OSError:
+            continue
+        total += int(w[11]) + int(w[12])  # utime, stime (fields 14, 15)
+    return total
+
+
+def wrk(server, path: str, script: str, duration: int, connections: int, threads: int) -> dict:
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
-           "--timeout", "10s", "-s", script, url]
+           "--timeout", "10s", "-s", script, server.url + path]
+    before = cpu_ticks(server.proc.pid)
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    ticks = cpu_ticks(server.proc.pid) - before
     for line in out.stdout.splitlines():
         if line.startswith("BENCHJSON "):
             r = json.loads(line[len("BENCHJSON "):])
             r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
             r["socket"] = r["connect"] + r["read"] + r["write"] + r["timeout"]
+            r["cpu_us"] = ticks / os.sysconf("SC_CLK_TCK") * 1e6 / max(1, r["requests"])
             return r
     raise RuntimeError(f"wrk gave no result:\n{out.stdout}\n{out.stderr}")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--duration", type=int, default=30, help="seconds a route (default 30)")
-    ap.add_argument("--quick", action="store_true", help="5 seconds a route")
-    ap.add_argument("--connections", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    ap.add_argument("--rounds", type=int, default=3, help="every route once a round (default 3)")
+    ap.add_argument("--duration", type=int, default=10, help="seconds a route (default 10)")
+    ap.add_argument("--quick", action="store_true", help="1 round, 3 seconds a route")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     ap.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load first")
     args = ap.parse_args(argv)
-    duration = 5 if args.quick else args.duration
+    rounds, duration = (1, 3) if args.quick else (args.rounds, args.duration)
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install -y wrk")
 
-    answers = typical_answers()
-    json_body = json.dumps(answers)
+    vocab = load_vocab()
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bonemets-load-") as tmp, \
-            Gunicorn("hello:app", cwd=HERE) as hello, \
-            Gunicorn("app:create_app()", cwd=ROOT, env=secret_env()) as app:
+            GunicornConf("hello:app", cwd=HERE) as hello, \
+            GunicornConf(None, cwd=ROOT, env=secret_env()) as app:
         hello.wait_ready("/")
         app.wait_ready("/healthz")
         token, cookie = csrf_session(app.port)
-        form = form_body(answers, {"csrf_token": token})
         form_headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
         json_headers = {"Content-Type": "application/json"}
         s = {
-            "get": write_script(tmp, "get", "GET"),
-            "json": write_script(tmp, "json", "POST", json_body, json_headers),
-            "form": write_script(tmp, "form", "POST", form, form_headers),
+            "get": write_script(tmp, "get", "get", vocab),
+            "json": write_script(tmp, "json", "json", vocab, headers=json_headers),
+            "form": write_script(tmp, "form", "form", vocab, token, form_headers),
+            "echo-form": write_script(tmp, "echo-form", "form", vocab, None,
+                                      {"Content-Type": "application/x-www-form-urlencoded"}),
         }
-        # (label, server, path, script, baseline label)
+        # (label, server, path, script, echo baseline)
         runs = [
             ("hello GET /", hello, "/", "get", None),
             ("hello POST /echo (JSON)", hello, "/echo", "json", None),
-            ("hello POST /echo (form)", hello, "/echo", "form", None),
+            ("hello POST /echo (form)", hello, "/echo", "echo-form", None),
+            ("GET /", app, "/", "get", "hello GET /"),
             ("GET /questionnaire", app, "/questionnaire", "get", "hello GET /"),
+            ("GET /healthz", app, "/healthz", "get", "hello GET /"),
             ("POST /api/plan", app, "/api/plan", "json", "hello POST /echo (JSON)"),
             ("POST /plan", app, "/plan", "form", "hello POST /echo (form)"),
             ("POST /summary", app, "/summary", "form", "hello POST /echo (form)"),
         ]
-        # One request each first: a wrong token or a broken route would make the numbers lie.
+        # A short check first: a wrong token or a broken route would make the numbers lie.
         for label, server, path, kind, _ in runs:
-            method = "GET" if kind == "get" else "POST"
-            body = {"get": None, "json": json_body, "form": form}[kind]
-            headers = {"get": {}, "json": json_headers, "form": form_headers}[kind]
-            status, _, _ = request(method, server.port, path, body, headers)
-            if status != 200:
-                sys.exit(f"{label} answered {status} before the run; not measuring")
+            r = wrk(server, path, s[kind], 1, 2, 1)
+            if r["non2xx"] or r["socket"] or not r["requests"]:
+                sys.exit(f"{label}: {r['non2xx']:.0f} non-2xx and {r['socket']:.0f} socket errors "
+                         f"of {r['requests']:.0f} before the run; not measuring")
 
-        print(f"wrk: {args.threads} threads, {args.connections} connections, {duration} s a route "
-              f"(+{args.warmup} s warm-up); gunicorn -w 2 for both apps; load average "
+        print(f"wrk: {args.threads} thread(s), {args.connections} connections, {duration} s a "
+              f"route (+{args.warmup} s warm-up), {rounds} round(s); both apps under "
+              f"gunicorn -c deploy/gunicorn.conf.py; {os.cpu_count()} cores; load average "
               f"{load[0]:.2f} before", flush=True)
-        results = {}
-        for label, server, path, kind, _ in runs:
-            if args.warmup:
-                wrk(server.url + path, s[kind], args.warmup, args.connections, args.threads)
-            results[label] = wrk(server.url + path, s[kind], duration, args.connections, args.threads)
-            r = results[label]
-            print(f"  {label}: {r['rps']:.0f} req/s", flush=True)
+        results = {label: [] for label, *_ in runs}
+        for n in range(rounds):
+            for label, server, path, kind, _ in runs:
+                if args.warmup:
+                    wrk(server, path, s[kind], args.warmup, args.connections, args.threads)
+                r = wrk(server, path, s[kind], duration, args.connections, args.threads)
+                results[label].append(r)
+                print(f"  round {n + 1}: {label}: {r['rps']:.0f} req/s", flush=True)
 
-    targets = {"POST /api/plan": 0.5, "GET /questionnaire": 0.4}
+    def med(label, key):
+        return statistics.median(r[key] for r in results[label])
+
+    def ratio(label, base, key="rps"):
+        pairs = zip(results[label], results[base])
+        if key == "cpu_us":  # hello's CPU per request / the route's: the same ratio by CPU
+            return statistics.median(b[key] / a[key] if a[key] else 0 for a, b in pairs)
+        return statistics.median(a[key] / b[key] for a, b in pairs)
+
     rows = []
-    for label, _, _, _, base in runs:
-        r = results[label]
-        ratio = r["rps"] / results[base]["rps"] if base else None
-        target = targets.get(label)
-        verdict = ""
-        if target is not None:
-            verdict = f">= {target}x " + ("met" if ratio >= target else "MISSED")
-        rows.append([label, f"{r['rps']:.0f}", f"{r['p50_us'] / 1000:.1f}", f"{r['p99_us'] / 1000:.1f}",
-                     int(r["non2xx"]), int(r["socket"]), f"{ratio:.2f}x" if ratio else "(baseline)",
-                     base or "", verdict])
+    for label, _, _, _, echo in runs:
+        errors = sum(int(r["non2xx"]) + int(r["socket"]) for r in results[label])
+        is_app = echo is not None
+        x = ratio(label, "hello GET /") if is_app else None
+        target = TARGETS.get(label)
+        verdict = "" if target is None else f">= {target}x " + ("met" if x >= target else "MISSED")
+        rows.append([label, f"{med(label, 'rps'):.0f}", f"{x:.2f}x" if is_app else "(baseline)",
+                     f"{ratio(label, echo):.2f}x" if is_app else "",
+                     f"{med(label, 'p50_us') / 1000:.1f}", f"{med(label, 'p99_us') / 1000:.1f}",
+                     errors, f"{med(label, 'cpu_us'):.0f}",
+                     f"{ratio(label, 'hello GET /', 'cpu_us'):.2f}x" if is_app else "(baseline)",
+                     verdict])
     print()
-    print_table(["route", "req/s", "p50 ms", "p99 ms", "non-2xx", "socket err", "ratio",
-                 "baseline", "target"], rows)
-    errors = sum(int(r["non2xx"]) + int(r["socket"]) for r in results.values())
-    print(f"\nerrors in total: {errors} ({'target met' if errors == 0 else 'target MISSED'}); "
-          f"load average after: {os.getloadavg()[0]:.2f}")
+    print_table(["route", "req/s", "vs hello GET /", "vs echo", "p50 ms", "p99 ms", "errors",
+                 "worker CPU µs/req", "vs hello by CPU", "target"], rows)
+    total = sum(int(r["non2xx"]) + int(r["socket"]) for rs in results.values() for r in rs)
+    print(f"\nmedian of {rounds} round(s); errors in total: {total}; load average after: "
+          f"{os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -118,6 +118,8 @@ HTTP_ERRORS = {
     413: _l("What was sent is too large. The questions need only a few answers: please go back "
             "and send them again."),
     500: _l("Something went wrong on our side."),
+    503: _l("Many printable summaries are being made right now. Nothing you entered has been "
+            "stored. Please wait a few seconds, then go back and ask for the PDF again."),
 }
 NO_SUCH_STEP = _l("There is no such step.")
 ANSWERS_GONE = _l("Your answers are not kept in this browser any more. They are cleared when you "

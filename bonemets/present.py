@@ -11,6 +11,7 @@ catalog (``bonemets/messages.py``); nothing here parses engine strings: reasons 
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from . import messages as msg
 from .rules import Plan, RuleBook
@@ -77,8 +78,10 @@ def only_if_tokens(f) -> list:
     return [f"{lead}={v}" for lead, values in f.only_if.items() for v in values]
 
 
+@functools.lru_cache(maxsize=4096)
 def first_sentence(text: str) -> str:
-    """The first sentence of a catalog text (the compact printed grid and summary notes)."""
+    """The first sentence of a catalog text (the compact printed grid and summary notes).
+    Catalog texts do not depend on the answers: each is cut once per process."""
     for i, ch in enumerate(text):
         if ch in ".!?" and (i + 1 == len(text) or text[i + 1] == " ") and i > 20:
             return text[: i + 1]

@@ -169,3 +169,123 @@ def coverage_report(rb, scenarios: list) -> dict:
         "not_fired": [i for i in all_ids if i not in fired],
         "groups": placed,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The reference engine
+# --------------------------------------------------------------------------------------------
+def reference_plan(rb, answers):
+    """The plan of ``answers`` by the plain interpreter: every rule's :meth:`Condition.matches`
+    on :meth:`RuleBook._normalise`'s answers, in rule book order. ``RuleBook.plan`` runs a
+    compiled form of the same conditions; tests/test_engine_compiled.py checks that both give
+    the same plans (this is the engine as it was before the conditions were compiled)."""
+    from .rules import OptionResult, Plan, Reason, RedFlagResult, Rule
+
+    norm = rb._normalise(answers)
+    used_sources: set = set()
+    memo: dict = {}
+
+    def trace(rule: Rule) -> tuple:
+        """(because, facts): the answers a rule looked at, as strings and as facts."""
+        t = memo.get(rule.when.fields)
+        if t is None:
+            t = memo[rule.when.fields] = ([rb._said(f, answers) for f in rule.when.fields],
+                                          [rb._fact(f, answers) for f in rule.when.fields])
+        return t
+
+    def reason(rule: Rule, group: str | None) -> Reason:
+        because, facts = trace(rule)
+        return Reason(rule.id, group, list(because), rule.text, list(rule.sources), list(facts))
+
+    # Options: every catalog option exactly once.
+    reasons: dict = {oid: [] for oid in rb.options}
+    for rule in rb.placement:
+        g = rule.when.gate  # a quick first test skips most rules without a call
+        if g is not None and not (norm[g[0]] & g[1]):
+            continue
+        if rule.when.matches(norm):
+            r = reason(rule, rule.group)
+            used_sources.update(rule.sources)
+            for oid in rule.options:
+                reasons[oid].append(r)
+    cautions: dict = {oid: {} for oid in rb.options}
+    for rule in rb.caution_rules:
+        if rule.when.matches(norm):
+            used_sources.update(rule.sources)
+            for oid in rule.options:
+                c = cautions[oid].get(rule.caution)
+                if c is None:
+                    cautions[oid][rule.caution] = {
+                        "id": rule.caution, "title": rb.cautions[rule.caution]["title"],
+                        "text": rule.text, "rules": [rule.id], "sources": list(rule.sources)}
+                else:
+                    c["text"] += " " + rule.text
+                    c["rules"].append(rule.id)
+                    c["sources"] += [s for s in rule.sources if s not in c["sources"]]
+    rank = rb._rank
+    options = []
+    for oid, entry in rb.options.items():
+        rs = reasons[oid]
+        if rs:
+            if len(rs) > 1:
+                rs.sort(key=lambda r: rank[r.group])
+            group = rs[0].group
+        else:
+            group = "other"
+        options.append(OptionResult(oid, entry["name"], group, rs,
+                                    list(cautions[oid].values()), entry["outcomes"]))
+        for o in entry["outcomes"]:
+            used_sources.update(o["sources"])
+    go, oo = rb._group_order, rb._option_order
+    options.sort(key=lambda o: (go[o.group], oo[o.id]))
+
+    # Red flags, most urgent first, one entry per flag with every reason.
+    flags: dict = {}
+    for rule in rb.flag_rules:
+        if rule.when.matches(norm):
+            d = rb.flags[rule.flag]
+            fr = flags.get(rule.flag)
+            if fr is None:
+                fr = flags[rule.flag] = RedFlagResult(rule.flag, d["urgency"], d["title"],
+                                                      d["action"], list(d["sources"]), [])
+                used_sources.update(d["sources"])
+            fr.reasons.append(reason(rule, None))
+            used_sources.update(rule.sources)
+    red_flags = sorted(flags.values(), key=lambda f: rb._urgency_order[f.urgency])
+
+    # Questions to ask, without repeats.
+    questions, seen = [], set()
+    for rule in rb.question_rules:
+        if rule.text not in seen and rule.when.matches(norm):
+            seen.add(rule.text)
+            questions.append({"text": rule.text, "rule": rule.id,
+                              "because": list(trace(rule)[0]), "facts": list(trace(rule)[1]),
+                              "sources": list(rule.sources)})
+            used_sources.update(rule.sources)
+
+    return Plan(
+        caveat=rb.caveat, rules_version=rb.version, reviewed=rb._reviewed_iso,
+        answers={k: (list(v) if isinstance(v, list) else v) for k, v in answers.items()},
+        red_flags=red_flags, options=options, questions=questions,
+        sources={k: rb.sources[k] for k in sorted(used_sources, key=rb._source_order.get)},
+    )
+
+
+def random_answers(rb, rng) -> dict:
+    """One random, valid answer set over the questionnaire's vocabulary (``rng`` a
+    ``random.Random``): each question left unanswered about one time in four, one value for a
+    one-of question, one to four for a tick-all one, any whole number in range. Used by the
+    engine's equivalence test and the benchmarks (a fresh answer set per request)."""
+    raw = {}
+    for name, f in rb.fields.items():
+        if rng.random() < 0.25:
+            continue
+        if f.kind == "number":
+            raw[name] = rng.randint(f.min, f.max)
+        elif f.kind == "one":
+            raw[name] = rng.choice(f.values)
+        else:
+            raw[name] = rng.sample(f.values, rng.randint(1, min(4, len(f.values))))
+    clean, problems = rb.validate_answers(raw)
+    assert not problems, problems
+    return clean

@@ -11,6 +11,7 @@ import re
 
 from flask import Flask, abort, current_app, render_template, request
 from flask.globals import request_ctx
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest, HTTPException
 
 CSP = "; ".join([
@@ -84,6 +85,41 @@ def trusted_hosts_from(value: str | None) -> list[str] | None:
     return hosts + [h for h in LOCAL_HOSTS if h not in hosts]
 
 
+class SecurityHeaders:
+    """WSGI middleware: the security headers on every response the app sends (pages, errors,
+    static files), added as plain tuples when the response starts. The values are fixed and
+    checked once, here, rather than validated again by Werkzeug's header object on every
+    response (which cost about a sixth of a cached page's time). Pages, which may carry a
+    person's answers, are never kept in any cache (``no-store``); static files keep their own
+    caching. HSTS goes only on HTTPS (after ProxyFix, which sets the scheme in the environ)."""
+
+    def __init__(self, wsgi_app, static_url_path: str | None):
+        self.wsgi_app = wsgi_app
+        self.static_prefix = (static_url_path or "/static").rstrip("/") + "/"
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            if environ.get("PATH_INFO", "").startswith(self.static_prefix):
+                headers = headers + _FIXED_STATIC
+            else:
+                headers = [h for h in headers if h[0].lower() != "cache-control"] + _FIXED_PAGE
+            if environ.get("wsgi.url_scheme") in ("https", "wss"):
+                headers.append(HSTS)
+            return start_response(status, headers, exc_info)
+        return self.wsgi_app(environ, start)
+
+
+def _checked(headers) -> list:
+    for name, value in headers:
+        if not (name.isascii() and value.isascii()) or set("\r\n\0") & set(name + value):
+            raise ValueError(f"bad header {name!r}")
+    return list(headers)
+
+
+_FIXED_STATIC = _checked(FIXED)
+_FIXED_PAGE = _checked(FIXED + NO_STORE)
+
+
 class ReadErrorsAreBadRequests:
     """WSGI middleware: an error while reading the request body (a malformed chunked body, a
     client that goes away mid-upload; gunicorn raises its own exception types for these)
@@ -126,6 +162,39 @@ class _GuardedInput:
         return iter(self.readline, b"")
 
 
+# Routes that never show a form, so never need the session (it holds only the CSRF token).
+SESSIONLESS = MACHINE_ROUTES + ("/healthz", "/static/", "/followup.css", "/favicon.ico")
+
+
+class FormSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session (it holds only Flask-WTF's CSRF token), without the work on
+    routes that never show or check a form: there the cookie is not read, no serializer is made,
+    and nothing is saved (a session changed there would be dropped, and none is). Elsewhere the
+    same session as Flask's, with its signing serializer made once per secret key rather than
+    on every request."""
+
+    def __init__(self):
+        self._serializer = (None, None)
+
+    def get_signing_serializer(self, app):
+        key = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        cached_key, serializer = self._serializer
+        if cached_key != key:
+            serializer = super().get_signing_serializer(app)
+            self._serializer = (key, serializer)
+        return serializer
+
+    def open_session(self, app, request):
+        if request.path.startswith(SESSIONLESS):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if request.path.startswith(SESSIONLESS):
+            return None
+        return super().save_session(app, session, response)
+
+
 def _error_page(code: int, message: str, carried=()):
     return render_template("error.html", code=code, message=message, carried=list(carried)), code
 
@@ -137,6 +206,7 @@ def _carried_text_answers() -> list:
 
 def init_app(app: Flask) -> None:
     app.wsgi_app = ReadErrorsAreBadRequests(app.wsgi_app)
+    app.session_interface = FormSessionInterface()
 
     def _request_is_sound():
         # URLs are built from the Host header. When it is broken or untrusted, Flask has no URL
@@ -165,16 +235,4 @@ def init_app(app: Flask) -> None:
     # First, so that no other hook meets a broken request.
     app.before_request_funcs.setdefault(None, []).insert(0, _request_is_sound)
 
-    @app.after_request
-    def _headers(response):
-        # No view sets these headers, so they are added in one go (cheaper than one look-up
-        # per header on every response).
-        h = response.headers
-        h.extend(FIXED)
-        if request.is_secure:
-            h.add(*HSTS)
-        if request.endpoint != "static":
-            # Pages may carry a person's answers: never keep them in any cache.
-            h.remove("Cache-Control")
-            h.extend(NO_STORE)
-        return response
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, app.static_url_path)

@@ -54,7 +54,7 @@ def typical_plans() -> dict:
 
 def render(app, answers: dict) -> str:
     client = app.test_client()
-    resp = client.post("/plan", data=answers)
+    resp = client.post("/plan", data=answers, follow_redirects=True)
     if resp.status_code != 200:
         raise SystemExit(f"POST /plan answered {resp.status_code}")
     return resp.get_data(as_text=True)

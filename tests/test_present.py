@@ -156,7 +156,9 @@ def test_no_rule_id_or_source_key_in_the_main_text(client, rulebook, typical):
     assert "Where this comes from" in html
     for o in plan.options:
         for r in o.reasons:
-            assert f'href="/rules#{r.rule}"' in html or r.rule not in html
+            # the link lands on the rule's copy for this option (rule--option, see rule_anchor)
+            assert (f'href="/rules#{r.rule}"' in html or f'href="/rules#{r.rule}--{o.id}"' in html
+                    or r.rule not in html)
 
 
 # -- balance ---------------------------------------------------------------------------------------

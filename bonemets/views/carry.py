@@ -50,9 +50,18 @@ def _fernet() -> Fernet:
     return f
 
 
+# Page choices that ride with the answers through post/redirect/get: the decision steps'
+# answers (bonemets/present_values.py), the options ticked to compare, and how to print.
+PAGE_CHOICES = ("compare", "print_size", "paper")
+STEP_PREFIX = "decide_"
+
+
 def pairs_of(formdata, fields) -> list:
-    """(name, value) pairs of the questionnaire's fields only, as posted."""
-    return [(k, v) for k in fields for v in formdata.getlist(k) if isinstance(v, str)]
+    """(name, value) pairs of the questionnaire's fields and the page choices, as posted."""
+    names = list(fields) + [k for k in PAGE_CHOICES if k not in fields]
+    names += sorted({k for k in formdata if k.startswith(STEP_PREFIX)})
+    return [(k, v) for k in names for v in formdata.getlist(k)[:50] if isinstance(v, str)
+            and len(v) <= 200]
 
 
 def _secure() -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from flask import current_app, render_template, request
+from flask import Response, current_app, render_template, request
 from flask_babel import get_locale
 from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
 
 from .. import messages as msg
 from ..language import form_class, rulebook  # noqa: F401 - the views' rule book and form
@@ -18,18 +19,27 @@ def plan_context(answers: dict) -> dict:
     """What a page that shows a plan gets: ``shown`` (the presenter's view of the plan), and
     for short, ``plan`` and ``hidden`` (the answers as hidden fields for the next page's form)."""
     rb = rulebook()
-    # "compare": the options the person ticked to see side by side (not an answer: never kept).
-    shown = present(rb, rb.plan(answers), answers, compare=request.form.getlist("compare"))
+    # The page's choices come with the POST, or (a GET after post/redirect/get) from the
+    # answers cookie, which keeps them with the answers (bonemets/views/carry.py).
+    choices = request.form if request.method == "POST" else page_choices()
+    # "compare": the options the person ticked to see side by side.
+    shown = present(rb, rb.plan(answers), answers, compare=choices.getlist("compare"))
     # The decision steps (issue 11): the person's step answers ride along as hidden fields too.
-    decide = decide_view(rb, shown, request.form if request.method == "POST" else None)
-    # How to print (not answers, never kept): large print, and the PDF's paper size (by the
-    # browser's language region unless the person chose one).
-    paper = request.form.get("paper")
+    decide = decide_view(rb, shown, choices)
+    # How to print: large print, and the PDF's paper size (by the browser's language region
+    # unless the person chose one).
+    paper = choices.get("paper")
     if paper not in PAPERS:
         paper = default_paper(request.accept_languages.values())
     return {"shown": shown, "plan": shown.plan, "hidden": shown.hidden + decide["hidden"],
             "decide": decide, "today": _dt.date.today(),
-            "large": request.form.get("print_size") == "large", "paper": paper}
+            "large": choices.get("print_size") == "large", "paper": paper}
+
+
+def page_choices() -> MultiDict:
+    """The kept page choices (compare, print size, paper, the decision steps) of a GET page."""
+    from . import carry
+    return carry.load() or MultiDict()
 
 
 def csrf_failed(form) -> bool:
@@ -72,21 +82,24 @@ def answers_gone():
 _TOKEN_SLOT = "\x00csrf-token\x00"
 
 
-def cached_page(key: str, template: str, context=dict) -> str:
+def cached_page(key: str, template: str, context=dict) -> Response:
     """A page that is the same for everyone, rendered once per process.
 
     The only per-person part of these pages is the CSRF token, so the page is rendered with a
-    placeholder and each request gets its own token put in. The blank one-page questionnaire
-    has about 150 inputs; this makes it several times faster to serve.
+    placeholder, kept as encoded bytes cut at the placeholder, and each request gets its own
+    token put in between (no template, no re-encoding of the ~100 KB questionnaire). The blank
+    one-page questionnaire has about 150 inputs; this makes it several times faster to serve.
     """
     app = current_app._get_current_object()
     cache = app.extensions.setdefault("bonemets_pages", {})
     key = f"{key}:{get_locale()}"  # one copy per language
-    html = cache.get(key)
-    if html is None:
+    parts = cache.get(key)
+    if parts is None:
         # answers_kept=False: a page cached for everyone never offers "Clear my answers".
         html = render_template(template, csrf_token=lambda: _TOKEN_SLOT, answers_kept=False,
                                **context())
+        parts = tuple(p.encode("utf-8") for p in html.split(_TOKEN_SLOT))
         if not (app.debug or app.config.get("TEMPLATES_AUTO_RELOAD")):
-            cache[key] = html
-    return html.replace(_TOKEN_SLOT, generate_csrf()) if _TOKEN_SLOT in html else html
+            cache[key] = parts
+    body = parts[0] if len(parts) == 1 else generate_csrf().encode("ascii").join(parts)
+    return Response(body, mimetype="text/html")

@@ -12,10 +12,12 @@ the POST (400), with the answers kept in the cookie too.
 from __future__ import annotations
 
 import os
+import threading
 
 from flask import (Blueprint, Response, current_app, jsonify, make_response, redirect,
                    render_template, request, url_for)
 from flask_wtf.csrf import CSRFError, validate_csrf
+from werkzeug.exceptions import ServiceUnavailable
 from wtforms.validators import ValidationError
 
 from . import carry
@@ -159,15 +161,37 @@ def summary_page():
     return show_kept("summary.html")
 
 
+def pdf_slots() -> threading.BoundedSemaphore | None:
+    """How many PDFs this process renders at once (``PDF_SLOTS``, default 1; 0 for no limit).
+    A PDF is a quarter of a second of CPU holding the GIL: when every thread of a gthread worker
+    renders one, /healthz and every other page wait behind them. With a slot per process, a PDF
+    asked for while the slot is taken gets a quick 503 with Retry-After instead, and the
+    worker's other threads stay free for the other pages."""
+    app = current_app._get_current_object()
+    slots = app.extensions.get("bonemets_pdf_slots")
+    if slots is None:
+        n = int(app.config.get("PDF_SLOTS", 1))
+        slots = app.extensions["bonemets_pdf_slots"] = (
+            threading.BoundedSemaphore(n) if n > 0 else False)
+    return slots or None
+
+
 @bp.post("/summary.pdf")
 def summary_pdf():
     answers, error = parse_form()
     if error:
         return error
-    from ..pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is asked for
-    ctx = plan_context(answers)
-    html = render_template("summary.html", pdf=True, **ctx)
-    data = render_pdf(html, base_url=request.url_root, paper=ctx["paper"])
+    slots = pdf_slots()
+    if slots is not None and not slots.acquire(timeout=current_app.config.get("PDF_WAIT", 0.05)):
+        raise ServiceUnavailable(retry_after=int(current_app.config.get("PDF_RETRY_AFTER", 2)))
+    try:
+        from ..pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is asked for
+        ctx = plan_context(answers)
+        html = render_template("summary.html", pdf=True, **ctx)
+        data = render_pdf(html, base_url=request.url_root, paper=ctx["paper"])
+    finally:
+        if slots is not None:
+            slots.release()
     name = f"bone-mets-discussion-{ctx['today'].isoformat()}.pdf"
     return Response(data, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
