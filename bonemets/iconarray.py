@@ -26,7 +26,8 @@ COLS = 10
 CELL = 12            # SVG units per icon cell
 
 # Plain words for GRADE certainty (most sure first): a short name and what it means.
-CERTAINTY_WORDS = msg.CERTAINTY_WORDS  # (name, meaning), lazy: in the request's language
+# (name, meaning) for each GRADE level, lazy: in the request's language (bonemets/messages.py)
+CERTAINTY_WORDS = dict(zip(("high", "moderate", "low", "very_low"), msg.CERTAINTY_STEPS))
 
 # One person, a round head and rounded shoulders, in a 12 x 12 tile.
 _PERSON = "M6 .8a2.4 2.4 0 1 1 0 4.8a2.4 2.4 0 1 1 0-4.8zM2 11.4v-3c0-1.6 1.3-2.4 2.8-2.4h2.4c1.5 0 2.8.8 2.8 2.4v3z"

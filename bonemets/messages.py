@@ -87,12 +87,13 @@ IA = {
     "key": _l("How sure are we?"),
     "key_intro": _l("Each number comes with one of these four steps:"),
 }
-CERTAINTY_WORDS = {
-    "high": (_l("Very sure"), _l("More research is very unlikely to change this number.")),
-    "moderate": (_l("Fairly sure"), _l("More research could change this number.")),
-    "low": (_l("Not very sure"), _l("More research is likely to change this number.")),
-    "very_low": (_l("Very unsure"), _l("The real number could be very different.")),
-}
+# The four GRADE certainty steps, most sure first (bonemets/iconarray.py names them).
+CERTAINTY_STEPS = (
+    (_l("Very sure"), _l("More research is very unlikely to change this number.")),
+    (_l("Fairly sure"), _l("More research could change this number.")),
+    (_l("Not very sure"), _l("More research is likely to change this number.")),
+    (_l("Very unsure"), _l("The real number could be very different.")),
+)
 
 # Words the presenter puts around the rule book's own wording.
 NOT_ANSWERED = _l("Not answered")
