@@ -162,4 +162,4 @@ def init_jinja(env) -> None:
     """Make these helpers available to templates (templates/_outcomes.html uses them)."""
     env.globals.update(ia_pictures=outcome_pictures, ia_frames=comparison_frames,
                        ia_text=text_equivalent, ia_range=range_text, ia_certainty=certainty_scale,
-                       ia_certainty_key=certainty_key)
+                       ia_certainty_key=certainty_key, ia_levels=tuple(CERTAINTY_WORDS))

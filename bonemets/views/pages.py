@@ -84,7 +84,8 @@ def _placement_options() -> dict:
 # -- pages ------------------------------------------------------------------------------------
 
 def keep_and_go(endpoint: str):
-    """A 303 to the GET page ``endpoint``, with the posted answers in the cookie."""
+    """A 303 to the GET page ``endpoint``, with the posted answers and the page's choices (print
+    size, paper, options to compare, the decision steps) in the cookie: nothing in the URL."""
     response = redirect(url_for(endpoint), code=303)
     carry.save(response, carry.pairs_of(request.form, rulebook().fields))
     return response
