@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import fhir_web
+from . import fhir_web, language
 from . import messages as msg
 from .answers import BODY
 
@@ -17,7 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def api_error(errors: dict, status: int = 400):
-    return jsonify(caveat=current_app.extensions["bonemets"].caveat, errors=errors), status
+    return jsonify(caveat=language.rulebook().caveat, errors=errors), status
 
 
 @bp.post("/plan")
@@ -30,7 +30,7 @@ def plan():
         data = json.loads(request.get_data(cache=False) or b"")
     except (ValueError, RecursionError):
         return api_error({BODY: str(msg.API_PROBLEMS["not_json"])})
-    rb = current_app.extensions["bonemets"]
+    rb = language.rulebook()  # the plan's texts in the request's language; ids never change
     answers, problems = rb.validate_answers(data)
     if problems:
         return api_error(msg.api_problems(problems, rb.fields))

@@ -10,7 +10,7 @@ from flask import Flask, current_app, render_template, request
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import api
+from . import api, language
 from . import messages as msg
 
 
@@ -21,9 +21,13 @@ def error_page(code: int, message: str):
         return render_template("error.html", code=code, message=message), code
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         current_app.logger.error("Error page failed: %s", type(exc).__name__)
-        rb = current_app.extensions.get("bonemets")
+        rb, lang = current_app.extensions.get("bonemets"), "en"
+        try:
+            rb, lang = language.rulebook(), language.code()
+        except Exception:  # noqa: BLE001 - no rule book or locale: English words, no caveat
+            pass
         caveat = escape(rb.caveat) if rb is not None else ""
-        return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(message)}'
+        return (f'<!doctype html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8"><title>{escape(message)}'
                 f'</title></head><body><main><h1>{escape(message)}</h1><p>{caveat}</p></main></body></html>',
                 code, {"Content-Type": "text/html; charset=utf-8"})
 

@@ -347,6 +347,12 @@ def _first(items):
 # --------------------------------------------------------------------------------------------
 # Resources
 # --------------------------------------------------------------------------------------------
+
+def _p(code: str, **params) -> str:
+    """A problem with a QuestionnaireResponse in words (bonemets/messages.py, translated)."""
+    from .messages import FHIR_PROBLEMS
+    return str(FHIR_PROBLEMS[code]) % params
+
 class FhirBook:
     """Every FHIR resource of the rule book, built once. ``base`` is the canonical base URL."""
 
@@ -465,7 +471,7 @@ class FhirBook:
             "date": self.date,
             "publisher": "bonemets",
             "description": rb.caveat,
-            "language": "en",
+            "language": getattr(rb, "language", "en"),  # the rule book's language (bonemets/i18n.py)
             "item": [{"linkId": "caveat", "type": "display", "text": rb.caveat}, *groups],
         }
 
@@ -544,21 +550,18 @@ class FhirBook:
         problems: list = []
         if not isinstance(qr, Mapping):
             return {}, [("QuestionnaireResponse", "structure",
-                         "Send one FHIR QuestionnaireResponse as a JSON object.")]
+                         _p("not_an_object"))]
         rtype = qr.get("resourceType")
         if rtype != "QuestionnaireResponse":
             return {}, [("resourceType", "invalid",
-                         f"This is a {str(rtype)[:40]!s} resource, not a QuestionnaireResponse." if rtype
-                         else "This has no resourceType: send a FHIR QuestionnaireResponse.")]
+                         _p("wrong_type", type=str(rtype)[:40]) if rtype else _p("no_type"))]
         canon = qr.get("questionnaire")
         if not isinstance(canon, str) or canon.split("|", 1)[0] != self.url:
             return {}, [("QuestionnaireResponse.questionnaire", "invalid",
-                         "This response is for another questionnaire "
-                         f"({str(canon)[:80] if canon else 'none named'}). We can only read answers to "
-                         f"{self.url}.")]
+                         _p("other_questionnaire", named=str(canon)[:80] if canon else _p("none_named"), url=self.url))]
         if qr.get("status") not in RESPONSE_STATUSES:
             problems.append(("QuestionnaireResponse.status", "value",
-                             f"The status must be one of: {', '.join(RESPONSE_STATUSES)}."))
+                             _p("status", values=", ".join(RESPONSE_STATUSES))))
         raw: dict = {}
         self._walk(qr.get("item"), "QuestionnaireResponse", raw, problems, 0)
         return raw, problems
@@ -567,62 +570,62 @@ class FhirBook:
         if items is None:
             return
         if depth > self.depth:
-            problems.append((path, "structure", "The items are nested deeper than the questionnaire's."))
+            problems.append((path, "structure", _p("too_deep")))
             return
         if not isinstance(items, list):
-            problems.append((f"{path}.item", "structure", "'item' must be a list."))
+            problems.append((f"{path}.item", "structure", _p("item_not_list")))
             return
         fields = self.rb.fields
         for it in items:
             if not isinstance(it, Mapping) or not isinstance(it.get("linkId"), str):
-                problems.append((f"{path}.item", "structure", "Every item needs a linkId."))
+                problems.append((f"{path}.item", "structure", _p("no_link_id")))
                 continue
             link = it["linkId"]
             where = f"{path}.item.where(linkId='{link[:60]}')"
             if link not in self.link_ids:
-                problems.append((where, "not-found", f"'{link[:60]}' is not a question of this questionnaire."))
+                problems.append((where, "not-found", _p("unknown_link", link=link[:60])))
                 continue
             answers = it.get("answer")
             if link in fields:
                 if link in raw:
-                    problems.append((where, "duplicate", f"'{link}' is answered twice."))
+                    problems.append((where, "duplicate", _p("twice", link=link)))
                     continue
                 value = self._answer(fields[link], answers, where, problems)
                 if value is not None:
                     raw[link] = value
                 for a in answers if isinstance(answers, list) else []:
                     if isinstance(a, Mapping) and a.get("item"):
-                        problems.append((where, "structure", f"'{link}' has no follow-up items."))
+                        problems.append((where, "structure", _p("no_follow_up", link=link)))
             elif answers:
-                problems.append((where, "structure", f"'{link}' is not a question and takes no answer."))
+                problems.append((where, "structure", _p("not_a_question", link=link)))
             self._walk(it.get("item"), where, raw, problems, depth + 1)
 
     def _answer(self, f, answers, where, problems):
         if answers is None or answers == []:
             return None
         if not isinstance(answers, list) or not all(isinstance(a, Mapping) for a in answers):
-            problems.append((f"{where}.answer", "structure", "'answer' must be a list of answers."))
+            problems.append((f"{where}.answer", "structure", _p("answer_not_list")))
             return None
         if f.kind == "number":
             v = answers[0].get("valueInteger")
             if len(answers) != 1 or not isinstance(v, int) or isinstance(v, bool):
-                problems.append((f"{where}.answer", "value", f"'{f.name}' takes one whole number (valueInteger)."))
+                problems.append((f"{where}.answer", "value", _p("one_integer", link=f.name)))
                 return None
             return v
         codes = []
         for a in answers:
             c = a.get("valueCoding")
             if not isinstance(c, Mapping) or not isinstance(c.get("code"), str):
-                problems.append((f"{where}.answer", "value", f"'{f.name}' takes coded answers (valueCoding)."))
+                problems.append((f"{where}.answer", "value", _p("coded", link=f.name)))
                 return None
             if c.get("system") != self.system:
                 problems.append((f"{where}.answer", "code-invalid",
-                                 f"'{f.name}': the code system must be {self.system}."))
+                                 _p("code_system", link=f.name, system=self.system)))
                 return None
             codes.append(c["code"])
         if f.kind == "one":
             if len(codes) > 1:
-                problems.append((f"{where}.answer", "value", f"'{f.name}' takes one answer, not several."))
+                problems.append((f"{where}.answer", "value", _p("one_answer", link=f.name)))
                 return None
             return codes[0]
         return codes
@@ -654,7 +657,7 @@ def parse_json(data: bytes) -> tuple[Any, list]:
         return json.loads(data or b""), []
     except (ValueError, RecursionError):
         return None, [("QuestionnaireResponse", "structure",
-                       "This is not valid JSON. Paste the whole QuestionnaireResponse file.")]
+                       _p("not_json"))]
 
 
 def plan_input(book: FhirBook, body: bytes) -> tuple[dict | None, list]:

@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import ValidationError
 
-from . import cds
+from . import cds, language
 from .fhir import FHIR_JSON, FhirBook, load_record_map, operation_outcome, plan_input
 
 bp = Blueprint("fhir", __name__)
@@ -23,7 +23,9 @@ DEFAULT_BASE = "https://bonemets.example/fhir"   # canonical URLs: set FHIR_CANO
 
 
 def book() -> FhirBook:
-    return current_app.extensions["bonemets_fhir"]
+    """The FHIR resources in the request's language (texts only: linkIds and codes never change)."""
+    books = current_app.extensions.get("bonemets_fhir_books") or {}
+    return books.get(language.code()) or current_app.extensions["bonemets_fhir"]
 
 
 def fhir_response(resource: dict, status: int = 200, download: str | None = None) -> Response:
@@ -69,7 +71,7 @@ def valueset(rid):
 # QuestionnaireResponse out (a download) and in (import, API)
 # --------------------------------------------------------------------------------------------
 def _form_class():
-    return current_app.extensions["bonemets_form"]
+    return language.form_class()
 
 
 @bp.post("/questionnaire-response")
@@ -186,4 +188,8 @@ def init_app(app: Flask, rb) -> None:
     rm = load_record_map(app.config["RULES_DIR"], rb)
     base = app.config.get("FHIR_CANONICAL_BASE") or DEFAULT_BASE
     app.extensions["bonemets_fhir"] = FhirBook(rb, rm, base)
+    books = app.extensions.get("bonemets_books") or {}
+    app.extensions["bonemets_fhir_books"] = {
+        lang: (app.extensions["bonemets_fhir"] if b is rb else FhirBook(b, rm, base))
+        for lang, b in books.items()}
     app.register_blueprint(bp)

@@ -19,39 +19,38 @@ from markupsafe import Markup, escape
 __all__ = ["frames", "comparison_frames", "text_equivalent", "icon_array_svg", "outcome_pictures",
            "range_text", "certainty_scale", "certainty_key", "CERTAINTY_WORDS", "init_jinja"]
 
+from . import messages as msg
+
 PER = 100
 COLS = 10
 CELL = 12            # SVG units per icon cell
 
 # Plain words for GRADE certainty (most sure first): a short name and what it means.
-CERTAINTY_WORDS = {
-    "high": ("Very sure", "More research is very unlikely to change this number."),
-    "moderate": ("Fairly sure", "More research could change this number."),
-    "low": ("Not very sure", "More research is likely to change this number."),
-    "very_low": ("Very unsure", "The real number could be very different."),
-}
+# (name, meaning) for each GRADE level, lazy: in the request's language (bonemets/messages.py)
+CERTAINTY_WORDS = dict(zip(("high", "moderate", "low", "very_low"), msg.CERTAINTY_STEPS))
 
 # One person, a round head and rounded shoulders, in a 12 x 12 tile.
 _PERSON = "M6 .8a2.4 2.4 0 1 1 0 4.8a2.4 2.4 0 1 1 0-4.8zM2 11.4v-3c0-1.6 1.3-2.4 2.8-2.4h2.4c1.5 0 2.8.8 2.8 2.4v3z"
 
 
 def _count_text(n: int) -> str:
-    return f"{n} of {PER}"
+    return str(msg.IA["count"]) % {"n": n, "per": PER}
 
 
 def frames(outcome: Mapping[str, Any], count: int | None = None) -> tuple[str, str]:
     """Both frames in words: ("35 of 100 people are free of pain", "65 of 100 still have some pain")."""
     n = outcome["with"] if count is None else count
-    yes = f"{_count_text(n)} people {outcome['event']}"
-    no = f"{_count_text(PER - n)} {outcome['no_event']}"
+    yes = str(msg.IA["people"]) % {"count": _count_text(n), "event": outcome["event"]}
+    no = str(msg.IA["not"]) % {"count": _count_text(PER - n), "no_event": outcome["no_event"]}
     return yes, no
 
 
 def comparison_frames(outcome: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """[(heading, yes, no)] for "with" and, where it exists, "without"."""
-    rows = [("With this option", *frames(outcome))]
+    rows = [(str(msg.IA["with_option"]), *frames(outcome))]
     if outcome.get("without") is not None:
-        rows.append((f"With {outcome['comparator']}", *frames(outcome, outcome["without"])))
+        rows.append((str(msg.IA["with_other"]) % {"comparator": outcome["comparator"]},
+                     *frames(outcome, outcome["without"])))
     return rows
 
 
@@ -60,7 +59,7 @@ def text_equivalent(outcome: Mapping[str, Any]) -> str:
     if outcome.get("with") is None:
         return f"{outcome['label']}."
     parts = [f"{h}: {yes}; {no}." for h, yes, no in comparison_frames(outcome)]
-    return " ".join(parts) + f" Time: {outcome['timeframe']}."
+    return " ".join(parts) + " " + str(msg.IA["time"]) % {"when": outcome["timeframe"]}
 
 
 def _rects(count: int) -> list[tuple[str, int, int, int, int]]:
@@ -126,11 +125,11 @@ def outcome_pictures(outcome: Mapping[str, Any], uid: str = "") -> Markup:
 def range_text(outcome: Mapping[str, Any]) -> str:
     rng = outcome.get("range")
     if outcome.get("with") is None or not rng:
-        return "No number is known, so there is no range."
+        return str(msg.IA["no_number"])
     low, high = rng
     if low == high:
-        return "Our sources give no range for this number."
-    return f"The real number could be anywhere from {low} to {high} in {PER}."
+        return str(msg.IA["no_range"])
+    return str(msg.IA["range"]) % {"low": low, "high": high, "per": PER}
 
 
 def _squares(level: str) -> str:
@@ -154,8 +153,8 @@ def certainty_key() -> Markup:
     rows = "".join(f'<li><span class="cs-marks" aria-hidden="true">{_squares(k)}</span> '
                    f'<strong>{escape(n)}.</strong> {escape(m)}</li>'
                    for k, (n, m) in CERTAINTY_WORDS.items())
-    return Markup('<div class="cs-key"><p class="cs-key-title"><strong>How sure are we?</strong> '
-                  'Each number comes with one of these four steps:</p>'
+    return Markup('<div class="cs-key"><p class="cs-key-title"><strong>'
+                  f'{escape(str(msg.IA["key"]))}</strong> {escape(str(msg.IA["key_intro"]))}</p>'
                   f'<ul class="cs-key-list">{rows}</ul></div>')
 
 

@@ -48,6 +48,53 @@ def api_problems(problems: dict, fields) -> dict:
     return {name: api_problem(p, fields.get(name)) for name, p in problems.items()}
 
 
+# Problems with a FHIR QuestionnaireResponse (bonemets/fhir.py): the import page shows them to a
+# person; the API sends them in an OperationOutcome.
+FHIR_PROBLEMS = {
+    "not_an_object": _l("Send one FHIR QuestionnaireResponse as a JSON object."),
+    "wrong_type": _l("This is a %(type)s resource, not a QuestionnaireResponse."),
+    "no_type": _l("This has no resourceType: send a FHIR QuestionnaireResponse."),
+    "other_questionnaire": _l("This response is for another questionnaire (%(named)s). We can only "
+                              "read answers to %(url)s."),
+    "status": _l("The status must be one of: %(values)s."),
+    "too_deep": _l("The items are nested deeper than the questionnaire's."),
+    "item_not_list": _l("'item' must be a list."),
+    "no_link_id": _l("Every item needs a linkId."),
+    "unknown_link": _l("'%(link)s' is not a question of this questionnaire."),
+    "twice": _l("'%(link)s' is answered twice."),
+    "no_follow_up": _l("'%(link)s' has no follow-up items."),
+    "not_a_question": _l("'%(link)s' is not a question and takes no answer."),
+    "answer_not_list": _l("'answer' must be a list of answers."),
+    "one_integer": _l("'%(link)s' takes one whole number (valueInteger)."),
+    "coded": _l("'%(link)s' takes coded answers (valueCoding)."),
+    "code_system": _l("'%(link)s': the code system must be %(system)s."),
+    "one_answer": _l("'%(link)s' takes one answer, not several."),
+    "not_json": _l("This is not valid JSON. Paste the whole QuestionnaireResponse file."),
+    "none_named": _l("none named"),
+}
+
+# Icon arrays (bonemets/iconarray.py): layout words around the outcome texts of the rule book.
+IA = {
+    "count": _l("%(n)s of %(per)s"),
+    "people": _l("%(count)s people %(event)s"),
+    "not": _l("%(count)s %(no_event)s"),
+    "with_option": _l("With this option"),
+    "with_other": _l("With %(comparator)s"),
+    "time": _l("Time: %(when)s."),
+    "no_number": _l("No number is known, so there is no range."),
+    "no_range": _l("Our sources give no range for this number."),
+    "range": _l("The real number could be anywhere from %(low)s to %(high)s in %(per)s."),
+    "key": _l("How sure are we?"),
+    "key_intro": _l("Each number comes with one of these four steps:"),
+}
+# The four GRADE certainty steps, most sure first (bonemets/iconarray.py names them).
+CERTAINTY_STEPS = (
+    (_l("Very sure"), _l("More research is very unlikely to change this number.")),
+    (_l("Fairly sure"), _l("More research could change this number.")),
+    (_l("Not very sure"), _l("More research is likely to change this number.")),
+    (_l("Very unsure"), _l("The real number could be very different.")),
+)
+
 # Words the presenter puts around the rule book's own wording.
 NOT_ANSWERED = _l("Not answered")
 NOT_ANSWERED_SAID = _l("not answered")

@@ -21,4 +21,5 @@ def _find(name: str) -> str:
 RULES_DIR = _find("rules")
 TEMPLATES_DIR = _find("templates")
 STATIC_DIR = _find("static")
+TRANSLATIONS_DIR = _find("translations")  # message catalogs (.po in git, .mo built)
 SCENARIOS_DIR = os.path.join(REPO, "tests", "scenarios")

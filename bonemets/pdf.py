@@ -19,7 +19,7 @@ _FONTS = FontConfiguration()
 # The stylesheets are parsed once per process, not on every PDF (the page does not link them
 # when it is rendered for the PDF).
 _STYLESHEETS = [CSS(filename=os.path.join(STATIC, name), font_config=_FONTS)
-                for name in ("style.css", "print.css")]
+                for name in ("style.css", "language.css", "print.css")]
 
 
 class StaticOnlyFetcher(URLFetcher):

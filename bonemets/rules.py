@@ -863,8 +863,12 @@ def _check_evidence(sources, options, flags, cautions, placement, flag_rules, ca
                 f"no cited source is evidence for caution '{r.caution}'")
 
 
-def load_rulebook(root: str) -> RuleBook:
-    """Read and validate every file under ``root`` (the ``rules/`` folder). Raises RuleBookError."""
+def load_rulebook(root: str, overlay=None) -> RuleBook:
+    """Read and validate every file under ``root`` (the ``rules/`` folder). Raises RuleBookError.
+
+    ``overlay(rel, data) -> data``, when given, is applied to each file as it is read: the
+    rule book in another language is the same files with their texts replaced (bonemets/i18n.py),
+    validated the same way."""
     def path(rel):
         return os.path.join(root, rel)
 
@@ -872,7 +876,8 @@ def load_rulebook(root: str) -> RuleBook:
 
     def read(rel):
         files.append(rel)
-        return _read_yaml(path(rel), rel)
+        data = _read_yaml(path(rel), rel)
+        return overlay(rel, data) if overlay is not None else data
 
     meta = read("meta.yaml")
     _expect(isinstance(meta, dict), "meta.yaml", None, "must be a mapping")

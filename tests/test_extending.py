@@ -1,7 +1,8 @@
 """The structure keeps its promises (docs/ARCHITECTURE.md, "How to ..."):
 
-* a new answer value and a rule that uses it touch only rules/ and a scenario: the form, the
-  validator, the engine, the presenter, the pages and the JSON API pick them up;
+* a new answer value and a rule that uses it touch only rules/ (with their Spanish texts in
+  rules/i18n/es/) and a scenario: the form, the validator, the engine, the presenter, the pages
+  and the JSON API pick them up, in every language;
 * a new output is one module (here a blueprint in this file), one route and one template, made
   from the presenter's ``Shown``.
 """
@@ -37,6 +38,14 @@ def extended(tmp_path_factory, rulebook):
     q.write_text(text.replace(old, old + "      sternum: Breastbone (sternum)\n"))
     qs = rules / "questions.yaml"
     qs.write_text(qs.read_text().rstrip("\n") + "\n" + NEW_RULE.replace("SOURCES", cited))
+    # Its texts in Spanish (rules/i18n/es/, the same keys): without them the app would not start.
+    es_q = rules / "i18n" / "es" / "questionnaire.yaml"
+    old = "      skull: Cráneo\n"
+    assert es_q.read_text().count(old) == 1
+    es_q.write_text(es_q.read_text().replace(old, old + "      sternum: Esternón\n"))
+    es_qs = rules / "i18n" / "es" / "questions.yaml"
+    es_qs.write_text(es_qs.read_text().rstrip("\n") + "\n  ask-breastbone-test:\n    text: "
+                     "¿El cáncer en mi esternón podría afectar mis pruebas de la respiración o del corazón?\n")
     return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test",
                        "RULES_DIR": str(rules)})
 
@@ -58,6 +67,10 @@ def test_new_value_and_rule_need_no_code(extended):
                      follow_redirects=True).get_data(as_text=True)
     assert "Breastbone (sternum)" in summary  # the answers in plain words
     assert "/rules" in page and "ask-breastbone-test" in c.get("/rules").get_data(as_text=True)
+    es = c.post("/plan?lang=es", data={"bone_sites": ["sternum"]}, follow_redirects=True).get_data(as_text=True)
+    assert "¿El cáncer en mi esternón podría afectar" in es
+    es = c.post("/summary?lang=es", data={"bone_sites": ["sternum"]}, follow_redirects=True).get_data(as_text=True)
+    assert "Esternón" in es
 
     case = {"name": "breastbone", "answers": {"bone_sites": ["sternum"]},
             "expect": {"questions": ["ask-breastbone-test"]}, "file": "new.yaml"}

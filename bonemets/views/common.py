@@ -10,17 +10,9 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
 from .. import messages as msg
+from ..language import form_class, rulebook  # noqa: F401 - the views' rule book and form
 from ..present import PAPERS, default_paper, present
 from ..present_values import decide_view
-from ..rules import RuleBook
-
-
-def rulebook() -> RuleBook:
-    return current_app.extensions["bonemets"]
-
-
-def form_class():
-    return current_app.extensions["bonemets_form"]
 
 
 def plan_context(answers: dict) -> dict:
