@@ -153,9 +153,11 @@ def certainty_key() -> Markup:
     rows = "".join(f'<li><span class="cs-marks" aria-hidden="true">{_squares(k)}</span> '
                    f'<strong>{escape(n)}.</strong> {escape(m)}</li>'
                    for k, (n, m) in CERTAINTY_WORDS.items())
-    return Markup('<div class="cs-key"><p class="cs-key-title"><strong>'
-                  f'{escape(str(msg.IA["key"]))}</strong> {escape(str(msg.IA["key_intro"]))}</p>'
-                  f'<ul class="cs-key-list">{rows}</ul></div>')
+    # Folded on screen (each figure says how sure it is in words); open it to see all four steps.
+    return Markup('<details class="cs-key"><summary class="cs-key-title"><strong>'
+                  f'{escape(str(msg.IA["key"]))}</strong></summary>'
+                  f'<p>{escape(str(msg.IA["key_intro"]))}</p>'
+                  f'<ul class="cs-key-list">{rows}</ul></details>')
 
 
 def init_jinja(env) -> None:

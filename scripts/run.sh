@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 debian_packages
 make_venv requirements.txt
+PYTHON=.venv/bin/python bash scripts/compile_translations.sh >/dev/null
 if [ "${1:-}" = "--install-only" ]; then exit 0; fi   # e.g. before running gunicorn instead
 # Each run gets its own key unless one is given (a restart then voids open forms' CSRF tokens).
 export SECRET_KEY="${SECRET_KEY:-$(.venv/bin/python -c 'import secrets; print(secrets.token_hex(32))')}"

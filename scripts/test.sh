@@ -11,4 +11,5 @@ debian_packages chromium poppler-utils nginx npm
 make_venv requirements-dev.txt
 if [ -f pyproject.toml ]; then .venv/bin/python -m pip install -q --no-deps -e .; fi
 npm_tools tests/js
+PYTHON=.venv/bin/python bash scripts/compile_translations.sh >/dev/null
 exec .venv/bin/python -m pytest "$@"
