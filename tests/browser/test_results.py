@@ -12,7 +12,7 @@ from .browser_helpers import PHONE, TYPICAL, results_page
 pytestmark = pytest.mark.browser
 
 DESKTOP = {"width": 1280, "height": 900}
-SCREENS = 12.6  # "about 12 phone screens"
+SCREENS = 13.0  # "about 12 phone screens": 12.7 after the language switch, answers-kept box and icon-array key (2026-12-01)
 ALL_UNKNOWN = {"primary_cancer": "unknown", "organ_spread": "unknown", "site_count": "unknown",
                "bone_damage": ["unknown"], "activity_level": "unknown", "pain_control": "unknown"}
 
