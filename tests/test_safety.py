@@ -213,6 +213,10 @@ def test_a_planted_bad_rule_is_refuted_with_a_counter_example(rules_copy):
               sources: [ASTRO-2024]
               reviewed: 2026-12-01
             """))
+    # Every language needs the rule's text, or the app (and so `rules check`) refuses the book.
+    for es in (rules_copy / "i18n").glob("*/placement/radiation.yaml"):
+        with open(es, "a", encoding="utf-8") as fh:
+            fh.write("planted-no-radiation-with-weak-legs:\n  because: Puesta por una prueba.\n")
     rb = load_rulebook(str(rules_copy))
     inv = next(i for i in rb.safety if i.id == "safety-cord-symptoms-radiation-in-view")
     p = prove(rb, inv)
