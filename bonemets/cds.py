@@ -18,6 +18,7 @@ import datetime as _dt
 import uuid
 from urllib.parse import urlencode
 
+from . import messages as msg
 from .fhir import FhirBook, answers_from_record, fhir_queries
 
 SERVICE_ID = "bonemets-options"
@@ -32,30 +33,27 @@ def discovery(book: FhirBook) -> dict:
                 **fhir_queries(book.rm, "{{context.patientId}}")}
     return {"services": [{
         "id": SERVICE_ID, "hook": HOOK,
-        "title": "Bone metastases: options to discuss",
-        "description": "Reads the primary cancer, kidney function, calcium, ECOG performance "
-                       "status and pain score from the record, and shows the treatment options "
-                       "often discussed for them, any red flags, and a link to the patient's "
-                       "discussion guide. Not medical advice.",
+        "title": str(msg.CDS["title"]),
+        "description": str(msg.CDS["description"]),
         "prefetch": prefetch,
-        "usageRequirements": "Send the prefetch: the service never queries the FHIR server.",
+        "usageRequirements": str(msg.CDS["usage"]),
     }]}
 
 
 def check_request(body) -> list:
     """Problems with a hook request, as (expression, issue code, message)."""
     if not isinstance(body, dict):
-        return [("request", "structure", "The hook request must be a JSON object.")]
+        return [("request", "structure", str(msg.CDS["not_an_object"]))]
     problems = []
     if body.get("hook") != HOOK:
-        problems.append(("hook", "value", f"This service answers the '{HOOK}' hook only."))
+        problems.append(("hook", "value", str(msg.CDS["wrong_hook"]) % {"hook": HOOK}))
     if not isinstance(body.get("hookInstance"), str) or not body["hookInstance"]:
-        problems.append(("hookInstance", "required", "Send a hookInstance (a UUID)."))
+        problems.append(("hookInstance", "required", str(msg.CDS["no_instance"])))
     ctx = body.get("context")
     if not isinstance(ctx, dict) or not isinstance(ctx.get("patientId"), str):
-        problems.append(("context.patientId", "required", "Send context.patientId."))
+        problems.append(("context.patientId", "required", str(msg.CDS["no_patient"])))
     if "prefetch" in body and body["prefetch"] is not None and not isinstance(body["prefetch"], dict):
-        problems.append(("prefetch", "structure", "prefetch must be an object of FHIR resources."))
+        problems.append(("prefetch", "structure", str(msg.CDS["prefetch_not_object"])))
     return problems
 
 
@@ -69,7 +67,7 @@ def _source(book: FhirBook, keys, rules_url: str) -> dict:
         s = book.rb.sources.get(k)
         if s:
             return {"label": _summary(f"{s['org']}: {s['title']}"), "url": s["url"]}
-    return {"label": f"bonemets rule book {book.rb.version}", "url": rules_url}
+    return {"label": str(msg.CDS["rule_book"]) % {"version": book.rb.version}, "url": rules_url}
 
 
 def prefill_link(questionnaire_url: str, answers: dict) -> str:
@@ -99,27 +97,26 @@ def cards(book: FhirBook, prefetch: dict, today: _dt.date, links: dict) -> dict:
                if m.field not in answers]
     if book.rm.condition_field not in answers:
         missing.insert(0, rb.fields[book.rm.condition_field].summary_label)
-    lines = ["**From the record:** " + ("; ".join(said) if said else "nothing this guide uses."), ""]
+    lines = [str(msg.CDS["from_record"]) % {
+        "said": "; ".join(said) if said else str(msg.CDS["nothing_used"])}, ""]
     if missing:
-        lines += ["**Not in the record (or too old):** " + "; ".join(missing) + ".", ""]
-    lines += [f"**{rb.meta['groups']['discuss']['heading']}:**"]
+        lines += [str(msg.CDS["not_in_record"]) % {"missing": "; ".join(missing)}, ""]
+    lines += [str(msg.CDS["heading"]) % {"heading": rb.meta["groups"]["discuss"]["heading"]}]
     lines += [f"- **{o.name}**: {o.reasons[0].text} [{', '.join(o.reasons[0].sources)}]"
-              for o in discuss] or ["- none yet: the guide needs more answers."]
-    lines += ["", f"{len(plan.questions)} questions for the care team are open until the "
-                  "patient answers the guide.", "", f"*{rb.caveat}*"]
+              for o in discuss] or [str(msg.CDS["none_yet"])]
+    lines += ["", msg.cds_questions(len(plan.questions)), "", f"*{rb.caveat}*"]
     sources = [k for o in discuss for k in o.reasons[0].sources]
     out.append({
         "uuid": str(uuid.uuid4()),
-        "summary": _summary(f"Bone metastases: {len(discuss)} options often discussed for what "
-                            "the record shows. Open the patient's discussion guide."),
+        "summary": _summary(msg.cds_summary(len(discuss))),
         "indicator": "info",
         "detail": "\n".join(lines),
-        "source": {"label": f"bonemets rule book {rb.version} (reviewed {rb.reviewed.isoformat()})",
-                   "url": links["rules"]},
-        "links": [{"label": "Open the discussion guide, pre-filled from the record",
+        "source": {"label": str(msg.CDS["rule_book_reviewed"]) % {
+            "version": rb.version, "reviewed": rb.reviewed.isoformat()}, "url": links["rules"]},
+        "links": [{"label": str(msg.CDS["open_guide"]),
                    "url": prefill_link(links["questionnaire"], answers), "type": "absolute"}],
     })
     if sources:
-        out[-1]["detail"] += "\n\n**Sources:** " + "; ".join(
-            f"[{k}]({rb.sources[k]['url']})" for k in dict.fromkeys(sources))
+        out[-1]["detail"] += "\n\n" + str(msg.CDS["sources"]) % {"links": "; ".join(
+            f"[{k}]({rb.sources[k]['url']})" for k in dict.fromkeys(sources))}
     return {"cards": out}

@@ -78,24 +78,24 @@ class RecordMap:
 
 
 def load_record_map(root: str, rb: RuleBook) -> RecordMap:
-    """Read and check ``record.yaml`` against the rule book. Raises RuleBookError."""
+    """Read and check ``record.yaml`` against the rule book (its schema is in the table of
+    :mod:`bonemets.loader`, which also checks it with the rule book). Raises RuleBookError."""
+    rm = getattr(rb, "record_map", None)
+    if rm is not None and getattr(rb, "rules_dir", None) == root:
+        return rm
+    from .loader import load_file
+    load_file(root, "record.yaml", rb)
+    return rb.record_map
+
+
+def build_record_map(data: Mapping, rb: RuleBook) -> RecordMap:
+    """The checked ``record.yaml`` (keys, kinds, fields and sources checked by the loader's
+    schema) -> RecordMap: every value a record gives must be an answer of its question."""
     rel = "record.yaml"
-    try:
-        with open(os.path.join(root, rel), encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError) as exc:
-        raise RuleBookError(rel, None, f"cannot be read: {exc}") from None
 
     def expect(cond, key, message):
         if not cond:
             raise RuleBookError(rel, key, message)
-
-    expect(isinstance(data, dict), None, "must be a mapping")
-    for key in ("reviewed", "max_age_days", "conditions", "observations"):
-        expect(key in data, None, f"is missing '{key}'")
-    expect(isinstance(data["reviewed"], _dt.date), None, "needs a 'reviewed' date (YYYY-MM-DD)")
-    expect(isinstance(data["max_age_days"], int) and data["max_age_days"] > 0, None,
-           "'max_age_days' must be a whole number of days")
 
     def field_value(key, field, value):
         f = rb.fields.get(field)
@@ -105,38 +105,24 @@ def load_record_map(root: str, rb: RuleBook) -> RecordMap:
             expect(value in f.value_set and value != UNKNOWN, key, f"'{field}' has no value '{value}'")
         return f
 
-    def sources(key, value):
-        expect(isinstance(value, list) and value, key, "needs at least one source key in 'sources'")
-        for s in value:
-            expect(s in rb.sources, key, f"cites unknown source '{s}' (not in sources.yaml)")
-        return tuple(value)
-
     cond = data["conditions"]
-    expect(isinstance(cond, dict) and isinstance(cond.get("codes"), dict), "conditions",
-           "needs 'field', 'system' and 'codes'")
-    cfield = cond.get("field")
+    cfield = cond["field"]
     field_value("conditions", cfield, None)
     ccodes = []
     for value, entries in cond["codes"].items():
         field_value("conditions", cfield, value)
-        expect(isinstance(entries, list) and entries, "conditions", f"'{value}' needs codes")
         for e in entries:
-            expect(isinstance(e, dict) and isinstance(e.get("code"), str) and e.get("display"),
-                   "conditions", f"each code of '{value}' needs 'code' (in quotes) and 'display'")
             ccodes.append((value, e["code"], str(e["display"])))
     expect(len({c for _, c, _ in ccodes}) == len(ccodes), "conditions", "a code is listed twice")
 
     observations = []
     for field, spec in (data["observations"] or {}).items():
         f = field_value(field, field, None)
-        expect(isinstance(spec, dict) and spec.get("codes"), field, "needs 'codes'")
         codes = tuple((str(c["code"]), str(c["display"])) for c in spec["codes"])
         interp = tuple((str(k), v) for k, v in (spec.get("interpretation") or {}).items())
         answers = tuple((str(k), v) for k, v in (spec.get("answers") or {}).items())
         bands = []
         for b in spec.get("bands") or []:
-            expect(isinstance(b, dict) and isinstance(b.get("min"), (int, float)), field,
-                   "each band needs a number 'min' and a 'value'")
             bands.append((b["min"], b.get("max"), b["value"]))
         for _, v in (*interp, *answers):
             field_value(field, field, v)
@@ -147,9 +133,9 @@ def load_record_map(root: str, rb: RuleBook) -> RecordMap:
         else:
             expect(not (bands or answers or interp), field, "a number question takes the value as it is")
         observations.append(ObservationMap(field, codes, tuple(spec.get("units") or ()), interp,
-                                           answers, tuple(bands), sources(field, spec.get("sources"))))
-    return RecordMap(data["reviewed"], data["max_age_days"], cfield, str(cond.get("system")),
-                     tuple(ccodes), sources("conditions", cond.get("sources")), tuple(observations))
+                                           answers, tuple(bands), tuple(spec["sources"])))
+    return RecordMap(data["reviewed"], data["max_age_days"], cfield, str(cond["system"]),
+                     tuple(ccodes), tuple(cond["sources"]), tuple(observations))
 
 
 # --------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms.validators import ValidationError
 
 from . import cds, language
+from . import messages as msg
 from .fhir import FHIR_JSON, FhirBook, load_record_map, operation_outcome, plan_input
 
 bp = Blueprint("fhir", __name__)
@@ -52,7 +53,8 @@ def questionnaire(rid=None):
 @bp.get("/fhir/CodeSystem/<rid>")
 def codesystem(rid):
     if rid != book().codesystem["id"]:
-        return outcome([("CodeSystem", "not-found", f"There is no CodeSystem '{rid[:60]}'.")], 404)
+        return outcome([("CodeSystem", "not-found",
+                         str(msg.FHIR_PROBLEMS["no_codesystem"]) % {"id": rid[:60]})], 404)
     return fhir_response(book().codesystem)
 
 
@@ -64,7 +66,8 @@ def valueset(rid):
     for vs in b.valuesets.values():
         if vs["id"] == rid:
             return fhir_response(vs)
-    return outcome([("ValueSet", "not-found", f"There is no ValueSet '{rid[:60]}'.")], 404)
+    return outcome([("ValueSet", "not-found",
+                     str(msg.FHIR_PROBLEMS["no_valueset"]) % {"id": rid[:60]})], 404)
 
 
 # --------------------------------------------------------------------------------------------
@@ -127,11 +130,10 @@ def import_response():
             body = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             return render_template("import.html", pasted=pasted, problems=[(
-                "file", "structure", "The file is not a text file. Choose the .json file you "
-                                     "downloaded.")]), 400
+                "file", "structure", str(msg.FHIR_PROBLEMS["file_not_text"]))]), 400
     if not body.strip():
         return render_template("import.html", pasted=pasted, problems=[(
-            "response", "required", "Paste a QuestionnaireResponse, or choose its file.")]), 400
+            "response", "required", str(msg.FHIR_PROBLEMS["nothing_pasted"]))]), 400
     answers, problems = plan_input(book(), body.encode("utf-8"))
     if problems:
         return render_template("import.html", pasted=pasted or body, problems=problems), 400
@@ -149,24 +151,27 @@ def cds_discovery():
     return jsonify(cds.discovery(book()))
 
 
+def _no_service(service_id: str):
+    return outcome([("service", "not-found",
+                     str(msg.FHIR_PROBLEMS["no_service"]) % {"id": service_id[:60]})], 404)
+
+
 @bp.post("/cds-services/<service_id>")
 def cds_service(service_id):
     if service_id != cds.SERVICE_ID:
-        return outcome([("service", "not-found", f"There is no CDS service '{service_id[:60]}'.")], 404)
+        return _no_service(service_id)
     if not request.is_json:
-        return outcome([("request", "structure", "Send the hook request as JSON "
-                                                 "(Content-Type: application/json).")])
+        return outcome([("request", "structure", str(msg.FHIR_PROBLEMS["hook_not_json"]))])
     try:
         body = json.loads(request.get_data(cache=False) or b"")
     except (ValueError, RecursionError):
-        return outcome([("request", "structure", "The body is not valid JSON.")])
+        return outcome([("request", "structure", str(msg.API_PROBLEMS["not_json"]))])
     problems = cds.check_request(body)
     if problems:
         return outcome(problems)
     if not isinstance(body.get("prefetch"), dict) or not body["prefetch"]:
         # We fetch nothing from the record server ourselves: the EHR must send the prefetch.
-        return outcome([("prefetch", "required", "Send the prefetch data the discovery document "
-                                                 "asks for: this service does not query the FHIR server.")], 412)
+        return outcome([("prefetch", "required", str(msg.FHIR_PROBLEMS["no_prefetch"]))], 412)
     links = {"questionnaire": url_for("web.questionnaire", _external=True),
              "rules": url_for("web.rules_page", _external=True)}
     return jsonify(cds.cards(book(), body["prefetch"], _dt.date.today(), links))
@@ -176,7 +181,7 @@ def cds_service(service_id):
 def cds_feedback(service_id):
     """Feedback is welcome but not kept: nothing is stored."""
     if service_id != cds.SERVICE_ID:
-        return outcome([("service", "not-found", f"There is no CDS service '{service_id[:60]}'.")], 404)
+        return _no_service(service_id)
     return jsonify({})
 
 

@@ -7,8 +7,9 @@ safe: a person who has the outcome is a solid filled figure, a person who does n
 only, so the picture reads the same in greyscale print as on screen. Each picture is an
 ``role="img"`` SVG whose accessible name says both frames in words.
 
-The patient-facing words here are layout words ("With this option", "out of 100"), not clinical
-content: the clinical facts all come from ``rules/outcomes.yaml``.
+Every word a person reads here comes from ``rules/outcomes.yaml`` (the clinical facts) or from
+``bonemets/messages.py`` (the layout words: "With this option", "35 of 100", "Time: ..."), so
+it is in the request's language; this module only puts them together.
 """
 from __future__ import annotations
 
@@ -54,11 +55,18 @@ def comparison_frames(outcome: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _picture_text(heading: str, yes: str, no: str, outcome: Mapping[str, Any]) -> str:
+    """One picture in words: "With this option: 35 of 100 ...; 65 of 100 .... Time: 3 months."."""
+    return (str(msg.IA["picture"]) % {"heading": heading, "yes": yes, "no": no} + " "
+            + str(msg.IA["time"]) % {"when": outcome["timeframe"]})
+
+
 def text_equivalent(outcome: Mapping[str, Any]) -> str:
     """The whole picture in words, for screen readers and for anyone who prefers words."""
     if outcome.get("with") is None:
-        return f"{outcome['label']}."
-    parts = [f"{h}: {yes}; {no}." for h, yes, no in comparison_frames(outcome)]
+        return str(msg.IA["no_number_label"]) % {"label": outcome["label"]}
+    parts = [str(msg.IA["picture"]) % {"heading": h, "yes": yes, "no": no}
+             for h, yes, no in comparison_frames(outcome)]
     return " ".join(parts) + " " + str(msg.IA["time"]) % {"when": outcome["timeframe"]}
 
 
@@ -114,7 +122,7 @@ def outcome_pictures(outcome: Mapping[str, Any], uid: str = "") -> Markup:
     figs = []
     for i, (heading, yes, no) in enumerate(comparison_frames(outcome)):
         count = outcome["with"] if i == 0 else outcome["without"]
-        name = f"{heading}: {yes}; {no}. Time: {outcome['timeframe']}."
+        name = _picture_text(heading, yes, no, outcome)
         figs.append(
             f'<figure class="ia ia--{"with" if i == 0 else "without"}">'
             f'<figcaption class="ia-caption">{escape(heading)}</figcaption>'

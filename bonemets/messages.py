@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from .answers import Problem
 
@@ -71,6 +72,67 @@ FHIR_PROBLEMS = {
     "one_answer": _l("'%(link)s' takes one answer, not several."),
     "not_json": _l("This is not valid JSON. Paste the whole QuestionnaireResponse file."),
     "none_named": _l("none named"),
+    # the FHIR and CDS Hooks routes (bonemets/fhir_web.py)
+    "no_codesystem": _l("There is no CodeSystem '%(id)s'."),
+    "no_valueset": _l("There is no ValueSet '%(id)s'."),
+    "no_service": _l("There is no CDS service '%(id)s'."),
+    "hook_not_json": _l("Send the hook request as JSON (Content-Type: application/json)."),
+    "no_prefetch": _l("Send the prefetch data the discovery document asks for: this service does "
+                      "not query the FHIR server."),
+    # the import page (a person pastes or chooses a file)
+    "file_not_text": _l("The file is not a text file. Choose the .json file you downloaded."),
+    "nothing_pasted": _l("Paste a QuestionnaireResponse, or choose its file."),
+}
+
+# CDS Hooks (bonemets/cds.py): the service and its card, words for the care team around the rule
+# book's own (names, reasons, the caveat). Problems with a hook request are for its program.
+CDS = {
+    "title": _l("Bone metastases: options to discuss"),
+    "description": _l("Reads the primary cancer, kidney function, calcium, ECOG performance status "
+                      "and pain score from the record, and shows the treatment options often "
+                      "discussed for them, any red flags, and a link to the patient's discussion "
+                      "guide. Not medical advice."),
+    "usage": _l("Send the prefetch: the service never queries the FHIR server."),
+    "not_an_object": _l("The hook request must be a JSON object."),
+    "wrong_hook": _l("This service answers the '%(hook)s' hook only."),
+    "no_instance": _l("Send a hookInstance (a UUID)."),
+    "no_patient": _l("Send context.patientId."),
+    "prefetch_not_object": _l("prefetch must be an object of FHIR resources."),
+    "from_record": _l("**From the record:** %(said)s"),
+    "nothing_used": _l("nothing this guide uses."),
+    "not_in_record": _l("**Not in the record (or too old):** %(missing)s."),
+    "heading": _l("**%(heading)s:**"),
+    "none_yet": _l("- none yet: the guide needs more answers."),
+    "sources": _l("**Sources:** %(links)s"),
+    "rule_book": _l("bonemets rule book %(version)s"),
+    "rule_book_reviewed": _l("bonemets rule book %(version)s (reviewed %(reviewed)s)"),
+    "open_guide": _l("Open the discussion guide, pre-filled from the record"),
+}
+
+
+def cds_summary(discussed: int) -> str:
+    """The card's one line: how many options are often discussed for what the record shows."""
+    return ngettext("Bone metastases: %(num)d option often discussed for what the record shows. "
+                    "Open the patient's discussion guide.",
+                    "Bone metastases: %(num)d options often discussed for what the record shows. "
+                    "Open the patient's discussion guide.", discussed)
+
+
+def cds_questions(open_questions: int) -> str:
+    return ngettext("%(num)d question for the care team is open until the patient answers the "
+                    "guide.",
+                    "%(num)d questions for the care team are open until the patient answers the "
+                    "guide.", open_questions)
+
+
+# Requests the site refuses before any page (bonemets/security.py).
+REFUSED = {
+    "host": _l("This address is not one this site answers to. Please check the address and try "
+               "again."),
+    "type": _l("The questions' answers must be sent by the questions form. To send answers as "
+               "JSON, use /api/plan."),
+    "file": _l("A file was sent where the questions expect an answer. Files cannot be used here. "
+               "Your other answers are kept: go back to them below."),
 }
 
 # Icon arrays (bonemets/iconarray.py): layout words around the outcome texts of the rule book.
@@ -81,6 +143,10 @@ IA = {
     "with_option": _l("With this option"),
     "with_other": _l("With %(comparator)s"),
     "time": _l("Time: %(when)s."),
+    # Translators: one picture in words: "With this option: 35 of 100 people ...; 65 of 100 ...."
+    "picture": _l("%(heading)s: %(yes)s; %(no)s."),
+    # Translators: an outcome no number is known for: its label, as a sentence.
+    "no_number_label": _l("%(label)s."),
     "no_number": _l("No number is known, so there is no range."),
     "no_range": _l("Our sources give no range for this number."),
     "range": _l("The real number could be anywhere from %(low)s to %(high)s in %(per)s."),

@@ -36,7 +36,7 @@ from .rules import (
     _sources, _text,
 )
 
-__all__ = ["Invariant", "SafetyFileError", "load_safety", "violations", "prove", "prove_all",
+__all__ = ["Invariant", "SafetyFileError", "load_safety", "build_invariants", "violations", "prove", "prove_all",
            "Proof", "FILE"]
 
 FILE = "safety.yaml"
@@ -98,97 +98,39 @@ class Invariant:
 # --------------------------------------------------------------------------------------------
 # Loading
 # --------------------------------------------------------------------------------------------
-def _id_list(spec, single, plural, rel, iid, known, what):
-    _expect(isinstance(spec, dict), rel, iid, f"needs a mapping with '{single}' or '{plural}'")
-    _expect((single in spec) != (plural in spec), rel, iid,
-            f"needs exactly one of '{single}' or '{plural}'")
-    ids = [spec[single]] if single in spec else spec[plural]
-    _expect(isinstance(ids, list) and ids and all(isinstance(i, str) for i in ids), rel, iid,
-            f"'{plural}' must be a list of ids")
-    for i in ids:
-        _expect(i in known, rel, iid, f"names unknown {what} '{i}'")
-    return tuple(ids)
-
-
-def _groups(spec, rel, iid, allowed):
-    g = spec.get("group")
-    gs = g if isinstance(g, list) else [g]
-    _expect(gs and all(x in allowed for x in gs), rel, iid,
-            f"group must be one of {', '.join(allowed)}")
-    return tuple(gs)
-
-
 def load_safety(root: str, rb) -> tuple:
-    """Read and validate ``safety.yaml`` against the loaded rule book. Raises SafetyFileError."""
-    try:
-        return _load(root, rb)
-    except SafetyFileError:
-        raise
-    except RuleBookError as exc:  # the shared validators name the item "rule": say "invariant"
-        raise SafetyFileError(exc.file, exc.rule_id, exc.message) from None
+    """Read and validate ``safety.yaml`` against the loaded rule book (its schema is in the
+    table of :mod:`bonemets.loader`). Raises SafetyFileError."""
+    from .loader import load_file
+    load_file(root, FILE, rb)
+    return rb.safety
 
 
-def _load(root, rb) -> tuple:
-    rel = FILE
-    data = _read_yaml(os.path.join(root, rel), rel)
-    _expect(isinstance(data, list) and data, rel, None, "must be a list of invariants")
-    out, seen = [], set()
-    groups_all = ("discuss", "consider", "unlikely", "other")
-    for item in data:
-        iid = item.get("id") if isinstance(item, dict) else None
-        _expect(isinstance(iid, str) and iid.strip(), rel, None, "every invariant needs an 'id'")
-        _expect(iid not in seen, rel, iid, "duplicate invariant id")
-        _expect(iid not in rb.rules_by_id, rel, iid, "this id is already used by a rule")
-        seen.add(iid)
-        kinds = [k for k in KINDS if k in item]
-        _expect(len(kinds) == 1, rel, iid, f"needs exactly one of {', '.join(KINDS)}")
-        kind = kinds[0]
-        _check_keys(item, ["id", "when", kind, "reason", "sources", "reviewed"], [], rel, iid)
-        _expect(isinstance(item["reviewed"], _dt.date), rel, iid,
-                "needs a 'reviewed' date written as YYYY-MM-DD")
-        common = dict(id=iid, kind=kind, when=_compile_when(item["when"], rb.fields, rel, iid),
-                      reason=_text(item, "reason", rel, iid),
-                      sources=_sources(item["sources"], rb.sources, rel, iid),
-                      reviewed=item["reviewed"])
+def build_invariants(items, rb) -> tuple:
+    """The checked items of ``safety.yaml`` (keys, kinds and ids checked by the loader's
+    schema) -> Invariants, each citing sources that are evidence for what it is about."""
+    out = []
+    for item in items:
+        kind = next(k for k in KINDS if k in item)
         spec = item[kind]
+        common = dict(id=item["id"], kind=kind, when=item["when"], reason=item["reason"],
+                      sources=item["sources"], reviewed=item["reviewed"])
+        options = ((spec["option"],) if "option" in spec else tuple(spec["options"])
+                   ) if isinstance(spec, dict) and ("option" in spec or "options" in spec) else ()
         if kind == "never":
-            _check_keys(spec, ["group"], ["option", "options"], rel, iid)
-            out.append(Invariant(**common, groups=_groups(spec, rel, iid, groups_all),
-                                 options=_id_list(spec, "option", "options", rel, iid,
-                                                  rb.options, "option")))
+            out.append(Invariant(**common, groups=spec["group"], options=options))
         elif kind == "at_least":
-            _check_keys(spec, ["group"], ["option", "options"], rel, iid)
-            g = spec.get("group")
-            _expect(g in AT_LEAST, rel, iid, "at_least needs group: consider or group: discuss")
-            out.append(Invariant(**common, group=g, groups=AT_LEAST[g],
-                                 options=_id_list(spec, "option", "options", rel, iid,
-                                                  rb.options, "option")))
+            out.append(Invariant(**common, group=spec["group"], groups=AT_LEAST[spec["group"]],
+                                 options=options))
         elif kind == "flag":
-            flags = spec if isinstance(spec, list) else [spec]
-            _expect(flags and all(isinstance(f, str) for f in flags), rel, iid,
-                    "'flag' must be a red flag id or a list of them")
-            for f in flags:
-                _expect(f in rb.flags, rel, iid, f"names unknown red flag '{f}'")
-            out.append(Invariant(**common, flags=tuple(flags)))
+            out.append(Invariant(**common, flags=tuple(spec)))
         elif kind == "caution":
-            _check_keys(spec, ["id"], ["option", "options"], rel, iid)
-            _expect(spec["id"] in rb.cautions, rel, iid, f"names unknown caution '{spec['id']}'")
-            out.append(Invariant(**common, caution=spec["id"],
-                                 options=_id_list(spec, "option", "options", rel, iid,
-                                                  rb.options, "option")))
+            out.append(Invariant(**common, caution=spec["id"], options=options))
         else:
-            _check_keys(spec, ["group", "options", "after_one_of"], [], rel, iid)
-            g = _groups(spec, rel, iid, ("discuss", "consider"))
-            _expect(len(g) == 1, rel, iid, "not_first_in_group names one group")
-            opts = _id_list({"options": spec["options"]}, "option", "options", rel, iid,
-                            rb.options, "option")
-            after = _id_list({"options": spec["after_one_of"]}, "option", "options", rel, iid,
-                             rb.options, "option")
-            _expect(not set(opts) & set(after), rel, iid,
-                    "an option cannot be in both 'options' and 'after_one_of'")
-            out.append(Invariant(**common, group=g[0], options=opts, after=after))
+            out.append(Invariant(**common, group=spec["group"][0], options=tuple(spec["options"]),
+                                 after=tuple(spec["after_one_of"])))
     for inv in out:
-        _check_evidence(inv, rb.sources, rel)
+        _check_evidence(inv, rb.sources, FILE)
     return tuple(out)
 
 

@@ -14,6 +14,8 @@ from flask.globals import request_ctx
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest, HTTPException
 
+from . import messages as msg
+
 CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
@@ -56,14 +58,7 @@ _LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOST_RE = re.compile(rf"(?:(?:{_LABEL}\.)*{_LABEL}\.?|\[[0-9a-f:.]+\])(?::([0-9]{{1,5}}))?",
                       re.IGNORECASE)
 
-MESSAGES = {
-    "host": "This address is not one this site answers to. Please check the address and try "
-            "again.",
-    "type": "The questions' answers must be sent by the questions form. To send answers as "
-            "JSON, use /api/plan.",
-    "file": "A file was sent where the questions expect an answer. Files cannot be used here. "
-            "Your other answers are kept: go back to them below.",
-}
+MESSAGES = msg.REFUSED  # the words, in the request's language (bonemets/messages.py)
 
 
 def host_is_well_formed(host: str) -> bool:
@@ -222,14 +217,14 @@ def init_app(app: Flask) -> None:
                 or isinstance(request.routing_exception, BadRequest)):  # untrusted (Flask)
             if request.path.startswith(MACHINE_ROUTES):
                 abort(400)  # the app's error handler answers in the route's own format
-            return _error_page(400, MESSAGES["host"])
+            return _error_page(400, str(MESSAGES["host"]))
         if request.method == "POST" and request.path in FORM_ROUTES:
             # No Content-Type and no body is an empty form; anything else must be a form.
             if request.mimetype not in FORM_TYPES and (request.mimetype
                                                        or request.get_data(cache=True)):
-                return _error_page(415, MESSAGES["type"])
+                return _error_page(415, str(MESSAGES["type"]))
             if request.files:
-                return _error_page(400, MESSAGES["file"], _carried_text_answers())
+                return _error_page(400, str(MESSAGES["file"]), _carried_text_answers())
         return None
 
     # First, so that no other hook meets a broken request.

@@ -17,10 +17,9 @@ from bonemets.paths import REPO
 ALLOWED = {
     ("bonemets/rules.py", "unknown"): "the engine's definition of \"I don't know\" (UNKNOWN), "
                                       "checked equal to meta.yaml's vocabulary.dont_know below",
-    ("bonemets/rules.py", "priorities"): "a catalog field of options.yaml (OPTION_FIELDS), and "
-                                         "load_rulebook's check of it (the loader is not rewritten "
-                                         "yet; the table-driven loader will read "
-                                         "vocabulary.priorities_field)",
+    ("bonemets/loader.py", "priorities"): "the catalog field 'priorities' of options.yaml "
+                                          "(OPTION_FIELDS); the question it names is "
+                                          "meta.yaml's vocabulary.priorities_field",
     ("bonemets/present.py", "priorities"): "the catalog field 'priorities' of options.yaml",
     ("bonemets/outcomes.py", "high"): "GRADE certainty levels (the contract's outcome 'certainty' "
                                       "codes high/moderate/low/very_low), not answers",
@@ -43,11 +42,15 @@ def vocabulary(rulebook):
     return words - STRUCTURE
 
 
-def _python_literals(path: str):
-    tree = ast.parse(open(path, encoding="utf-8").read())
-    docs = {id(n.body[0].value) for n in ast.walk(tree)
+def _docstrings(tree) -> set:
+    return {id(n.body[0].value) for n in ast.walk(tree)
             if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
             and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+
+
+def _python_literals(path: str):
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    docs = _docstrings(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
             yield node.lineno, node.value
@@ -143,3 +146,108 @@ def test_follow_up_css_is_made_from_the_questionnaire(client, rulebook):
     assert 'href="/followup.css"' in html
     for name, lead, v in followups:
         assert f'data-only-if="{lead}={v}"' in html.split(f'id="q-{name}"')[1][:200]
+
+
+# --------------------------------------------------------------------------------------------
+# No interface wording in Python: the words a person reads come from rules/ (clinical) or
+# bonemets/messages.py (the interface, with its Spanish in translations/), never from a string
+# typed into another module.
+# --------------------------------------------------------------------------------------------
+# Modules whose English sentences are not shown to the people the guide is for, and why.
+WORDING_FILES = {
+    "bonemets/messages.py": "the interface's message catalog itself",
+    "bonemets/loader.py": "RuleBookError messages for rule authors (flask rules check)",
+    "bonemets/rules.py": "RuleBookError and AttributeError for authors and developers",
+    "bonemets/outcomes.py": "RuleBookError messages for rule authors",
+    "bonemets/decision.py": "RuleBookError messages for rule authors",
+    "bonemets/i18n.py": "RuleBookError messages and file headers for translators",
+    "bonemets/safety.py": "RuleBookError messages and the prover's report for rule authors "
+                          "(describe() is being moved to messages.py on another branch)",
+    "bonemets/cli.py": "the command line for rule authors",
+    "bonemets/scenarios.py": "scenario failures for rule authors (flask rules test)",
+    "bonemets/translations.py": "start-up errors and logs for the operator",
+    "bonemets/fhir.py": "FHIR resource metadata built once at start-up (titles and descriptions "
+                        "of the Questionnaire, CodeSystem and ValueSets, in English like the "
+                        "FHIR specification), and record.yaml errors for authors",
+}
+# Single strings elsewhere that are not interface wording, and why.
+WORDING_STRINGS = {
+    ("bonemets/errors.py", "Error page failed: %s"): "a log line for the operator",
+    ("bonemets/errors.py", "Unhandled error on %s %s: %s"): "a log line for the operator",
+    ("bonemets/security.py", "The request body could not be read."):
+        "werkzeug's description of the 400, never shown: the page says messages.HTTP_ERRORS[400]",
+    ("bonemets/iconarray.py", "count must be a whole number from 0 to {}"): "a ValueError for developers",
+    ("bonemets/pdf.py", "refusing to fetch {} while rendering a PDF"): "an exception for the log",
+    ("bonemets/web.py", "/* Made from rules/questionnaire.yaml (only_if) by bonemets/web.py. */"):
+        "the comment at the top of /followup.css",
+}
+
+
+def _sentence(s: str) -> bool:
+    """Looks like words for a person (not a markup or FHIRPath fragment): three words or more,
+    two of them side by side; or a label such as "Time: " before a value."""
+    if "<" in s or '="' in s:
+        return False
+    words = len(re.findall(r"[A-Za-z]{2,}", s)) >= 3 and re.search(
+        r"(?<![-\w])[A-Za-z]{2,}:? [a-z]{2,}(?![-\w])", s)
+    return bool(words or re.search(r"(?<![-\w])[A-Z][a-z]+: ", s))
+
+
+def _allowed(rel: str, s: str) -> bool:
+    return any(rel == r and s.startswith(a) for r, a in WORDING_STRINGS)
+
+
+def _python_strings(path: str):
+    """Every string literal but docstrings; an f-string as one string, {} for each value."""
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    docs = _docstrings(tree)
+    parts = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            yield node.lineno, "".join(v.value if isinstance(v, ast.Constant) else "{}"
+                                       for v in node.values)
+        elif (isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and id(node) not in docs and id(node) not in parts):
+            yield node.lineno, node.value
+
+
+def _wording(repo):
+    hits = []
+    for path in sorted(glob.glob(os.path.join(repo, "bonemets", "**", "*.py"), recursive=True)):
+        rel = os.path.relpath(path, repo).replace(os.sep, "/")
+        if rel in WORDING_FILES:
+            continue
+        hits += [(rel, line, s) for line, s in _python_strings(path)
+                 if _sentence(s) and not _allowed(rel, s)]
+    return hits
+
+
+def test_no_interface_wording_in_python():
+    hits = _wording(REPO)
+    assert not hits, ("interface wording typed into Python (put it in bonemets/messages.py with "
+                      "_l(...) and its Spanish in translations/es/LC_MESSAGES/messages.po): "
+                      + "; ".join(f"{p}:{line} {s[:60]!r}" for p, line, s in hits))
+
+
+def test_the_wording_grep_finds_what_it_should(tmp_path):
+    """The check can fail: a sentence in a string, in an f-string and in a ngettext call is found;
+    a docstring, a CSS class and messages.py are not."""
+    (tmp_path / "bonemets").mkdir()
+    (tmp_path / "bonemets" / "messages.py").write_text('X = "Words that belong here."\n')
+    (tmp_path / "bonemets" / "x.py").write_text(
+        '"""A docstring with many words."""\n'
+        'TITLE = "Options you could ask about"\n'
+        'def f(n, name):\n'
+        '    """Another docstring here too."""\n'
+        '    cls = "ia-svg ia-area"\n'
+        '    return f"Time: {n} months from {name}", f"{n} of the people", f"{name}. Time: {n}."\n')
+    found = sorted(s for _, _, s in _wording(str(tmp_path)))
+    assert found == ["Options you could ask about", "Time: {} months from {}", "{} of the people",
+                     "{}. Time: {}."]
+
+
+def test_every_allowed_wording_string_is_still_there():
+    for (rel, s), why in WORDING_STRINGS.items():
+        assert any(x.startswith(s) for _, x in _python_strings(os.path.join(REPO, rel))), (rel, s, why)
+    for rel in WORDING_FILES:
+        assert os.path.exists(os.path.join(REPO, rel)), rel
