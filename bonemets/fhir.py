@@ -1,7 +1,8 @@
 """FHIR R4 for the rule book's questionnaire: Questionnaire (SDC), CodeSystem, ValueSets,
 QuestionnaireResponse in and out, OperationOutcome, and reading answers from a record.
 
-Pure like ``rules.py``: no Flask and no I/O after :func:`load_record_map`. Everything here is
+Pure like ``rules.py``: no Flask and no I/O (the rule book loader, ``bonemets/loader.py``, reads
+and checks ``record.yaml`` with the rule book and calls :func:`build_record_map`). Everything here is
 generated from the rule book (``rb.sections`` / ``rb.fields``, ``rules/questionnaire.yaml``) and
 from ``rules/record.yaml`` (what a record can answer): nothing is written by hand, so a new
 question or answer value in the rule book appears in every resource.
@@ -24,11 +25,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 from dataclasses import dataclass
 from typing import Any, Mapping
-
-import yaml
 
 from .rules import UNKNOWN, RuleBook, RuleBookError
 

@@ -57,7 +57,7 @@ def comparison_frames(outcome: Mapping[str, Any]) -> list[tuple[str, str, str]]:
 
 def _picture_text(heading: str, yes: str, no: str, outcome: Mapping[str, Any]) -> str:
     """One picture in words: "With this option: 35 of 100 ...; 65 of 100 .... Time: 3 months."."""
-    return (str(msg.IA["picture"]) % {"heading": heading, "yes": yes, "no": no} + " "
+    return (str(msg.IA["picture"]) % {"heading": heading, "has": yes, "has_not": no} + " "
             + str(msg.IA["time"]) % {"when": outcome["timeframe"]})
 
 
@@ -65,7 +65,7 @@ def text_equivalent(outcome: Mapping[str, Any]) -> str:
     """The whole picture in words, for screen readers and for anyone who prefers words."""
     if outcome.get("with") is None:
         return str(msg.IA["no_number_label"]) % {"label": outcome["label"]}
-    parts = [str(msg.IA["picture"]) % {"heading": h, "yes": yes, "no": no}
+    parts = [str(msg.IA["picture"]) % {"heading": h, "has": yes, "has_not": no}
              for h, yes, no in comparison_frames(outcome)]
     return " ".join(parts) + " " + str(msg.IA["time"]) % {"when": outcome["timeframe"]}
 

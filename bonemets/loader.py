@@ -154,7 +154,7 @@ class OneOf(Kind):
         vs = v if self.many and isinstance(v, list) else [v]
         ok = bool(vs) and all(isinstance(x, str) and x in self.values for x in vs)
         cx.expect(ok, rid, self.message.format(key=key, value=v, values=", ".join(self.values)))
-        return tuple(vs) if self.many else v
+        return list(vs) if self.many else v
 
 
 @dataclass(frozen=True)
@@ -705,7 +705,7 @@ def _build_sources(data, b, cx):
 
 
 def _build_options(catalog, b, cx):
-    b["options"] = {e["id"]: dict(e) for e in catalog}
+    b["options"] = {e["id"]: dict(e, sources=list(e["sources"])) for e in catalog}
 
 
 def _build_outcomes(data, b, cx):

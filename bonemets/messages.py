@@ -144,7 +144,7 @@ IA = {
     "with_other": _l("With %(comparator)s"),
     "time": _l("Time: %(when)s."),
     # Translators: one picture in words: "With this option: 35 of 100 people ...; 65 of 100 ...."
-    "picture": _l("%(heading)s: %(yes)s; %(no)s."),
+    "picture": _l("%(heading)s: %(has)s; %(has_not)s."),
     # Translators: an outcome no number is known for: its label, as a sentence.
     "no_number_label": _l("%(label)s."),
     "no_number": _l("No number is known, so there is no range."),

@@ -118,7 +118,7 @@ def build_invariants(items, rb) -> tuple:
         options = ((spec["option"],) if "option" in spec else tuple(spec["options"])
                    ) if isinstance(spec, dict) and ("option" in spec or "options" in spec) else ()
         if kind == "never":
-            out.append(Invariant(**common, groups=spec["group"], options=options))
+            out.append(Invariant(**common, groups=tuple(spec["group"]), options=options))
         elif kind == "at_least":
             out.append(Invariant(**common, group=spec["group"], groups=AT_LEAST[spec["group"]],
                                  options=options))

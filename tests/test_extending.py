@@ -115,6 +115,56 @@ def test_new_output_is_one_module_one_route_one_template():
     assert bad.status_code == 400 and "Enter a whole number from 0 to 10" in bad.get_data(as_text=True)
 
 
+OUTPUT_MODULE = """\"\"\"A one-page handout: an output made as docs/ARCHITECTURE.md says.\"\"\"
+from flask import Blueprint, render_template
+
+from bonemets.views.common import parse_form, plan_context
+
+bp = Blueprint("handout", __name__, template_folder="templates")
+
+
+@bp.post("/handout")
+def handout():
+    answers, error = parse_form()
+    if error:
+        return error
+    return render_template("handout.html", **plan_context(answers))
+"""
+OUTPUT_TEMPLATE = """{% import "_macros.html" as m with context %}
+<!doctype html><title>{{ _("Options to talk about with your care team") }}</title>
+<p class="caveat">{{ caveat }}</p>
+{% for card in shown.listed %}{{ m.option_card(card, "print") }}{% endfor %}
+{{ m.grid(shown.grid, "print") }}
+"""
+
+
+def test_new_output_is_a_module_a_template_and_one_line(tmp_path, monkeypatch):
+    """The write-up of "Add an output", tried with real files: a module with a blueprint (its
+    route), its template, and the one line that registers it."""
+    import importlib
+
+    (tmp_path / "handout_output").mkdir()
+    (tmp_path / "handout_output" / "__init__.py").write_text(OUTPUT_MODULE)
+    (tmp_path / "handout_output" / "templates").mkdir()
+    (tmp_path / "handout_output" / "templates" / "handout.html").write_text(OUTPUT_TEMPLATE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("handout_output")
+
+    app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SECRET_KEY": "test"})
+    app.register_blueprint(module.bp)  # the one line (in bonemets/web.py init_app)
+    c = app.test_client()
+    r = c.post("/handout", data={"painful_sites": "one_or_two"})
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    html = r.get_data(as_text=True)
+    rb = app.extensions["bonemets"]
+    assert rb.caveat in html
+    assert rb.options["external_beam_radiation"]["name"] in html
+    es = c.post("/handout?lang=es", data={"painful_sites": "one_or_two"}).get_data(as_text=True)
+    assert app.extensions["bonemets_books"]["es"].caveat in es  # every language, no more work
+    bad = app.test_client().post("/handout", data={"pain_score": "-3"})
+    assert bad.status_code == 400 and "Enter a whole number from 0 to 10" in bad.get_data(as_text=True)
+
+
 def _imports(path):
     import ast
     tree = ast.parse(open(path, encoding="utf-8").read())
