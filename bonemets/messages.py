@@ -6,8 +6,11 @@ a ``translations/es/LC_MESSAGES/messages.po`` made with ``pybabel extract -F bab
 """
 from __future__ import annotations
 
+from babel.lists import format_list
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from .answers import Problem
 
@@ -151,4 +154,51 @@ COND = {
     "join": _l(", and "),
 }
 
-__all__ = ["_", "_l"]
+
+# The safety statements of /rules (rules/safety.yaml), in words made from the rule book's own
+# names, group headings, warning and check titles (in the page's language). ``num``: how many
+# options the statement names.
+def _safety_words(kind, num, **words) -> str:
+    if kind == "never":
+        return ngettext("%(options)s is never under %(groups)s.",
+                        "%(options)s are each never under %(groups)s.", num, **words)
+    if kind == "at_least":
+        return ngettext("%(options)s is always under %(groups)s.",
+                        "%(options)s are each always under %(groups)s.", num, **words)
+    if kind == "caution":
+        return ngettext("%(options)s always carries the check %(title)s.",
+                        "%(options)s always carry the check %(title)s.", num, **words)
+    if kind == "flag":
+        return _("The warning %(title)s is always shown.", **words)
+    return _("Under %(group)s, %(options)s is never listed first: %(after)s comes before it.",
+             **words)
+
+
+def _quoted(text) -> str:
+    return _("“%(text)s”", text=text)
+
+
+def _names(items, style="standard") -> str:
+    loc = get_locale()
+    return format_list(list(items), style=style, locale=loc if loc is not None else "en")
+
+
+def safety_statement(inv, rb) -> str:
+    """What a safety invariant (bonemets/safety.py) requires, in plain words."""
+    options = [rb.options[o]["name"] for o in inv.options]
+    n = len(options)
+    heading = lambda g: _quoted(rb.meta["groups"][g]["heading"])  # noqa: E731
+    if inv.kind in ("never", "at_least"):
+        return _safety_words(inv.kind, n, options=_names(options),
+                             groups=_names(map(heading, inv.groups), "or"))
+    if inv.kind == "flag":
+        return " ".join(_safety_words("flag", 1, title=_quoted(rb.flags[f]["title"]))
+                        for f in inv.flags)
+    if inv.kind == "caution":
+        return _safety_words("caution", n, options=_names(options),
+                             title=_quoted(rb.cautions[inv.caution]["title"]))
+    return _safety_words(inv.kind, n, group=heading(inv.group), options=_names(options, "or"),
+                         after=_names((rb.options[o]["name"] for o in inv.after), "or"))
+
+
+__all__ = ["_", "_l", "safety_statement"]
