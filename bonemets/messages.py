@@ -201,4 +201,50 @@ def safety_statement(inv, rb) -> str:
                          after=_names((rb.options[o]["name"] for o in inv.after), "or"))
 
 
+# CDS Hooks cards (bonemets/cds.py) and the FHIR resources' own titles (bonemets/fhir.py): the
+# words around the rule book's texts, in the language of the card or resource.
+CDS = {
+    "title": _l("Bone metastases: options to discuss"),
+    "description": _l("Reads the primary cancer, kidney function, calcium, ECOG performance status "
+                      "and pain score from the record, and shows the treatment options often "
+                      "discussed for them, any red flags, and a link to the patient's discussion "
+                      "guide. Not medical advice."),
+    "why": _l("Why:"),
+    "from_record": _l("From the record:"),
+    "nothing": _l("nothing this guide uses."),
+    "not_in_record": _l("Not in the record (or too old):"),
+    "none_yet": _l("none yet: the guide needs more answers."),
+    "sources": _l("Sources:"),
+    "rule_book": _l("bonemets rule book %(version)s"),
+    "rule_book_reviewed": _l("bonemets rule book %(version)s (reviewed %(date)s)"),
+    "open": _l("Open the discussion guide, pre-filled from the record"),
+}
+
+
+def cds_questions(n: int) -> str:
+    return ngettext("%(num)s question for the care team is open until the patient answers the "
+                    "guide.", "%(num)s questions for the care team are open until the patient "
+                    "answers the guide.", n)
+
+
+def cds_summary(n: int) -> str:
+    return ngettext("Bone metastases: %(num)s option often discussed for what the record shows. "
+                    "Open the patient's discussion guide.",
+                    "Bone metastases: %(num)s options often discussed for what the record shows. "
+                    "Open the patient's discussion guide.", n)
+
+
+FHIR_TEXTS = {
+    "questionnaire_title": _l("Bone metastases discussion guide: questions"),
+    "launch_patient": _l("The person the answers are about (to pre-fill from the record)"),
+    "from_record": _l("From the record: %(codes)s"),
+    "codesystem_title": _l("Bone metastases discussion guide: answer codes"),
+    "codesystem_description": _l("The answer values of the bonemets questionnaire. 'unknown' "
+                                 "means “I don't know”. Each question's ValueSet gives its own "
+                                 "wording."),
+    "answer_to": _l("Answer to: %(fields)s."),
+    "all_answers": _l("Every bonemets answer code"),
+}
+
+
 __all__ = ["_", "_l", "safety_statement"]
