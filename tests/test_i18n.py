@@ -366,6 +366,29 @@ def test_a_catalog_left_uncompiled_is_compiled_at_start_up(tmp_path):
         translations.catalog_dir(["en", "fr"], root=str(tmp_path / "t"))
 
 
+@pytest.mark.parametrize("change,words", [
+    (lambda m: m.flags.add("fuzzy"), "fuzzy (its English changed"),
+    (lambda m: setattr(m, "string", ""), "untranslated"),
+])
+def test_a_catalog_with_a_fuzzy_or_untranslated_entry_stops_the_app(tmp_path, change, words):
+    """Babel marks an entry fuzzy when its English changed and the old translation was kept as
+    a guess: it would show in English (pybabel compile leaves it out) or with an old meaning."""
+    from babel.messages.pofile import write_po
+
+    from bonemets import translations
+    shutil.copytree(TRANSLATIONS_DIR, tmp_path / "t", ignore=shutil.ignore_patterns("*.mo"))
+    po = tmp_path / "t" / "es" / "LC_MESSAGES" / "messages.po"
+    cat = _catalog("es")
+    entry = cat["Treatment options"]
+    change(entry)
+    with open(po, "wb") as fh:
+        write_po(fh, cat, width=100)
+    with pytest.raises(translations.CatalogError, match=re.escape(words)) as err:
+        translations.catalog_dir(["en", "es"], root=str(tmp_path / "t"))
+    assert "'Treatment options'" in str(err.value)
+    assert translations.problems(os.path.join(TRANSLATIONS_DIR, "es", "LC_MESSAGES", "messages.po")) == []
+
+
 # ---------------------------------------------------------------------------------------------
 # Choosing a language, and what every page in it shows
 # ---------------------------------------------------------------------------------------------
