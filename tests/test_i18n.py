@@ -534,7 +534,8 @@ def _spanish_pages(client, typical):
 class _PageLanguageText(HTMLParser):
     """The text a page shows in its own language: everything but scripts, styles, code, web
     addresses and elements marked with another language (``lang="en"``: titles of sources, the
-    language switch). Unlike test_content.visible_text it keeps the sources and the rule meta."""
+    language switch), with the labels screen readers read (aria-label, title, alt). Unlike
+    test_content.visible_text it keeps the sources and the rule meta."""
     VOID = {"input", "br", "meta", "link", "img", "hr", "source", "wbr", "area", "col"}
 
     def __init__(self, lang):
@@ -548,9 +549,11 @@ class _PageLanguageText(HTMLParser):
         other = a.get("lang") not in (None, self.lang)
         if other and not (self.stack and self.stack[-1]):
             self.marked.append((tag, a))
-        skip = (other or tag in ("script", "style", "code", "title")
+        skip = (other or tag in ("script", "style", "code")
                 or "url" in (a.get("class") or "").split())
         self.stack.append(skip or (self.stack[-1] if self.stack else False))
+        if not (other or (len(self.stack) > 1 and self.stack[-2])):  # what screen readers say
+            self.out += [a[k] for k in ("aria-label", "title", "alt", "placeholder") if a.get(k)]
 
     def handle_endtag(self, tag):
         if tag not in self.VOID and self.stack:
