@@ -26,7 +26,7 @@ import uuid
 from urllib.parse import urlencode
 
 from .fhir import FhirBook, answers_from_record, fhir_queries
-from .messages import CDS, cds_questions, cds_summary
+from .messages import CDS, CDS_PROBLEMS, cds_questions, cds_summary
 
 SERVICE_ID = "bonemets-options"
 HOOK = "patient-view"
@@ -50,17 +50,17 @@ def discovery(book: FhirBook) -> dict:
 def check_request(body) -> list:
     """Problems with a hook request, as (expression, issue code, message)."""
     if not isinstance(body, dict):
-        return [("request", "structure", "The hook request must be a JSON object.")]
+        return [("request", "structure", str(CDS_PROBLEMS["not_an_object"]))]
     problems = []
     if body.get("hook") != HOOK:
-        problems.append(("hook", "value", f"This service answers the '{HOOK}' hook only."))
+        problems.append(("hook", "value", str(CDS_PROBLEMS["hook"]) % {"hook": HOOK}))
     if not isinstance(body.get("hookInstance"), str) or not body["hookInstance"]:
-        problems.append(("hookInstance", "required", "Send a hookInstance (a UUID)."))
+        problems.append(("hookInstance", "required", str(CDS_PROBLEMS["hook_instance"])))
     ctx = body.get("context")
     if not isinstance(ctx, dict) or not isinstance(ctx.get("patientId"), str):
-        problems.append(("context.patientId", "required", "Send context.patientId."))
+        problems.append(("context.patientId", "required", str(CDS_PROBLEMS["patient_id"])))
     if "prefetch" in body and body["prefetch"] is not None and not isinstance(body["prefetch"], dict):
-        problems.append(("prefetch", "structure", "prefetch must be an object of FHIR resources."))
+        problems.append(("prefetch", "structure", str(CDS_PROBLEMS["prefetch"])))
     return problems
 
 

@@ -221,6 +221,16 @@ CDS = {
 }
 
 
+# Problems with a CDS Hooks service call (bonemets/cds.py, sent in an OperationOutcome).
+CDS_PROBLEMS = {
+    "not_an_object": _l("The hook request must be a JSON object."),
+    "hook": _l("This service answers the '%(hook)s' hook only."),
+    "hook_instance": _l("Send a hookInstance (a UUID)."),
+    "patient_id": _l("Send context.patientId."),
+    "prefetch": _l("prefetch must be an object of FHIR resources."),
+}
+
+
 def cds_questions(n: int) -> str:
     return ngettext("%(num)s question for the care team is open until the patient answers the "
                     "guide.", "%(num)s questions for the care team are open until the patient "

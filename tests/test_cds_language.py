@@ -147,3 +147,15 @@ def _items(resource):
     for it in resource.get("item", []):
         yield it
         yield from _items(it)
+
+
+def test_a_bad_hook_request_is_answered_in_the_callers_language(client):
+    bad = {"hook": "order-select", "context": {}}
+    es = client.post(SERVICE, json=bad, headers=ES)
+    en = client.post(SERVICE, json=bad)
+    assert es.status_code == en.status_code == 400
+    es_texts = [i["details"]["text"] for i in es.get_json()["issue"]]
+    en_texts = [i["details"]["text"] for i in en.get_json()["issue"]]
+    assert "Este servicio solo responde al hook 'patient-view'." in es_texts
+    assert "This service answers the 'patient-view' hook only." in en_texts
+    assert len(es_texts) == len(en_texts) == 3
