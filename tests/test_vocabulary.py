@@ -162,13 +162,12 @@ WORDING_FILES = {
     "bonemets/decision.py": "RuleBookError messages for rule authors",
     "bonemets/i18n.py": "RuleBookError messages and file headers for translators",
     "bonemets/safety.py": "RuleBookError messages and the prover's report for rule authors "
-                          "(describe() is being moved to messages.py on another branch)",
+                          "(describe()'s words are messages.safety_statement)",
     "bonemets/cli.py": "the command line for rule authors",
     "bonemets/scenarios.py": "scenario failures for rule authors (flask rules test)",
     "bonemets/translations.py": "start-up errors and logs for the operator",
-    "bonemets/fhir.py": "FHIR resource metadata built once at start-up (titles and descriptions "
-                        "of the Questionnaire, CodeSystem and ValueSets, in English like the "
-                        "FHIR specification), and record.yaml errors for authors",
+    "bonemets/fhir.py": "record.yaml errors for rule authors (RuleBookError) and FHIRPath "
+                        "expressions (the resources' titles are messages.FHIR_TEXTS)",
 }
 # Single strings elsewhere that are not interface wording, and why.
 WORDING_STRINGS = {
