@@ -188,9 +188,28 @@ class Engine:
                 later += [f"{mv} & {s}" for s in some]
                 if never:
                     later.append(f"not {mv} & {never}")
-            return " and ".join(first + later) or "True"
+            return first + later  # all must hold (none: the rule always fires)
 
-        def trace(r, indent: str) -> tuple:
+        def emit(items) -> None:
+            """Each (terms, body) as ``if <terms>: <body>``, in order; a run of rules with the
+            same first test shares one ``if`` for it (most runs are skipped by one test)."""
+            i = 0
+            while i < len(items):
+                terms, body = items[i]
+                run = 1
+                while (terms and i + run < len(items) and items[i + run][0][:1] == terms[:1]):
+                    run += 1
+                if run == 1:
+                    add(f"    if {' and '.join(terms) or 'True'}:")
+                    code.extend("        " + ln for ln in body)
+                else:
+                    add(f"    if {terms[0]}:")
+                    for rest, body in items[i:i + run]:
+                        add(f"        if {' and '.join(rest[1:]) or 'True'}:")
+                        code.extend("            " + ln for ln in body)
+                i += run
+
+        def trace(r, indent: str = "") -> tuple:
             """Code making the answers ``r`` looks at ready, and (because, facts) literals."""
             lines = []
             for f in r.when.fields:
@@ -226,31 +245,34 @@ class Engine:
 
         # -- placement: by precedence, then rule book order -------------------------------------
         rank = {g: i for i, g in enumerate(rb.precedence)}
+        items = []
         for _, r in sorted(enumerate(rb.placement), key=lambda ir: (rank[ir[1].group], ir[0])):
-            add(f"    if {cond(r)}:")
-            lines, because, facts = trace(r, "        ")
-            code.extend(lines)
-            add(f"        r = new(Reason, ({_lit(r.id)}, {_lit(r.group)}, {because}, {_lit(r.text)}, "
-                f"{_lit(tuple(r.sources))}, {facts}))")
-            add("        " + "; ".join(f"o{opt_no[o]}.append(r)" for o in r.options))
-            add(f"        {smask(r.sources)}")
+            body, because, facts = trace(r)
+            body.append(f"r = new(Reason, ({_lit(r.id)}, {_lit(r.group)}, {because}, {_lit(r.text)}, "
+                        f"{_lit(tuple(r.sources))}, {facts}))")
+            body.append("; ".join(f"o{opt_no[o]}.append(r)" for o in r.options))
+            body.append(smask(r.sources))
+            items.append((cond(r), body))
+        emit(items)
 
         # -- red flags: one entry per flag (in the order first met), every reason ---------------
         flag_no = {fid: i for i, fid in enumerate(dict.fromkeys(r.flag for r in rb.flag_rules))}
         for i in flag_no.values():
             add(f"    f{i} = None")
+        items = []
         for r in rb.flag_rules:
             d, k = rb.flags[r.flag], flag_no[r.flag]
-            add(f"    if {cond(r)}:")
-            add(f"        if f{k} is None:")
-            add(f"            f{k} = RedFlagResult({_lit(r.flag)}, {_lit(d['urgency'])}, "
-                f"{_lit(d['title'])}, {_lit(d['action'])}, {src_list(d['sources'])}, [])")
-            add(f"            flags.append(f{k}); {smask(d['sources'])}")
-            lines, because, facts = trace(r, "        ")
-            code.extend(lines)
-            add(f"        f{k}.reasons.append(new(Reason, ({_lit(r.id)}, None, {because}, "
-                f"{_lit(r.text)}, {_lit(tuple(r.sources))}, {facts})))")
-            add(f"        {smask(r.sources)}")
+            body = [f"if f{k} is None:",
+                    f"    f{k} = RedFlagResult({_lit(r.flag)}, {_lit(d['urgency'])}, "
+                    f"{_lit(d['title'])}, {_lit(d['action'])}, {src_list(d['sources'])}, [])",
+                    f"    flags.append(f{k}); {smask(d['sources'])}"]
+            lines, because, facts = trace(r)
+            body += lines
+            body.append(f"f{k}.reasons.append(new(Reason, ({_lit(r.id)}, None, {because}, "
+                        f"{_lit(r.text)}, {_lit(tuple(r.sources))}, {facts})))")
+            body.append(smask(r.sources))
+            items.append((cond(r), body))
+        emit(items)
 
         # -- cautions: one dict per option and caution, the texts of every rule merged ----------
         givers: dict = {}  # (option, caution) -> how many rules can give it
@@ -260,25 +282,27 @@ class Engine:
         shared = {pair: i for i, pair in enumerate(p for p, n in givers.items() if n > 1)}
         for i in shared.values():
             add(f"    k{i} = None")
+        items = []
         for r in rb.caution_rules:
             title = rb.cautions[r.caution]["title"]
             new = (f"{{'id': {_lit(r.caution)}, 'title': {_lit(title)}, 'text': {_lit(r.text)}, "
                    f"'rules': [{_lit(r.id)}], 'sources': {src_list(r.sources)}}}")
-            add(f"    if {cond(r)}:")
-            add(f"        {smask(r.sources)}")
+            body = [smask(r.sources)]
             alone = [opt_no[o] for o in r.options if (o, r.caution) not in shared]
             if alone:  # options only this rule gives the caution to: one dict, as a Reason is
-                add(f"        d = {new}; " + "; ".join(f"c{n}.append(d)" for n in alone))
+                body.append(f"d = {new}; " + "; ".join(f"c{n}.append(d)" for n in alone))
             for o in r.options:
                 if (o, r.caution) not in shared:
                     continue
                 n, k = opt_no[o], shared[(o, r.caution)]
-                add(f"        if k{k} is None:")
-                add(f"            k{k} = {new}; c{n}.append(k{k})")
-                add(f"        else:")
-                add(f"            k{k}['text'] += {_lit(' ' + r.text)}; k{k}['rules'].append({_lit(r.id)})")
-                add(f"            k{k}['sources'] += [s for s in {_lit(tuple(r.sources))} "
-                    f"if s not in k{k}['sources']]")
+                body += [f"if k{k} is None:",
+                         f"    k{k} = {new}; c{n}.append(k{k})",
+                         f"else:",
+                         f"    k{k}['text'] += {_lit(' ' + r.text)}; k{k}['rules'].append({_lit(r.id)})",
+                         f"    k{k}['sources'] += [s for s in {_lit(tuple(r.sources))} "
+                         f"if s not in k{k}['sources']]"]
+            items.append((cond(r), body))
+        emit(items)
 
         # -- questions: each text asked once ----------------------------------------------------
         texts = {}
@@ -287,18 +311,19 @@ class Engine:
         asked = {t: i for i, t in enumerate(t for t, n in texts.items() if n > 1)}
         for i in asked.values():
             add(f"    a{i} = False")
+        items = []
         for r in rb.question_rules:
-            test = cond(r)
+            terms, body = cond(r), []
             if r.text in asked:
-                test = f"not a{asked[r.text]} and ({test})"
-            add(f"    if {test}:")
-            if r.text in asked:
-                add(f"        a{asked[r.text]} = True")
-            lines, because, facts = trace(r, "        ")
-            code.extend(lines)
-            add(f"        questions.append({{'text': {_lit(r.text)}, 'rule': {_lit(r.id)}, "
-                f"'because': {because}, 'facts': {facts}, 'sources': {src_list(r.sources)}}})")
-            add(f"        {smask(r.sources)}")
+                terms = terms + [f"not a{asked[r.text]}"]
+                body.append(f"a{asked[r.text]} = True")
+            lines, because, facts = trace(r)
+            body += lines
+            body.append(f"questions.append({{'text': {_lit(r.text)}, 'rule': {_lit(r.id)}, "
+                        f"'because': {because}, 'facts': {facts}, 'sources': {src_list(r.sources)}}})")
+            body.append(smask(r.sources))
+            items.append((terms, body))
+        emit(items)
 
         # -- options: every catalog option once, by group, then catalog order -------------------
         add("    by = {" + ", ".join(f"{_lit(g)}: []" for g in GROUPS) + "}")

@@ -204,9 +204,14 @@ class OptionResult:
             "reasons": [r.to_dict() for r in self.reasons],
             "cautions": [{"id": c["id"], "title": c["title"], "text": c["text"],
                           "rules": c["rules"], "sources": c["sources"]} for c in self.cautions],
-            "outcomes": [{**o, "range": o["range"] and list(o["range"]),
-                          "sources": list(o["sources"])} for o in self.outcomes],
+            "outcomes": outcome_dicts(self.outcomes),
         }
+
+
+def outcome_dicts(outcomes) -> list:
+    """An option's numbers (its catalog ``outcomes``) as the plan's JSON gives them."""
+    return [{**o, "range": o["range"] and list(o["range"]), "sources": list(o["sources"])}
+            for o in outcomes]
 
 
 @dataclass(slots=True)
