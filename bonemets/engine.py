@@ -58,10 +58,14 @@ def _said_fact(field: str, v) -> tuple:
 
 
 class Engine:
-    """The rule book ``rb`` compiled: :meth:`plan` is ``RuleBook.plan``."""
+    """The rule book ``rb`` compiled: :meth:`plan` is ``RuleBook.plan``. The rule book hands in
+    what the engine must know of it beyond its data (so this module imports nothing of ours):
+    ``groups`` (the options' group order), ``unknown`` (the "I don't know" value) and ``types``,
+    the result classes (Reason, OptionResult, RedFlagResult, Plan)."""
 
-    def __init__(self, rb):
-        from .rules import GROUPS, UNKNOWN, OptionResult, Plan, Reason, RedFlagResult
+    def __init__(self, rb, *, groups: tuple, unknown: str, types: tuple):
+        GROUPS, UNKNOWN = groups, unknown
+        Reason, OptionResult, RedFlagResult, Plan = types
 
         rules = list(rb.all_rules())
         used = {}  # field -> its place in the generated code (only fields a rule looks at)

@@ -300,7 +300,9 @@ class RuleBook:
         self._urgency_order = {u: i for i, u in enumerate(URGENCIES)}
         self._source_order = {k: i for i, k in enumerate(sources)}
         self._reviewed_iso = self.reviewed.isoformat()
-        self._compiled = Engine(self)  # the rules as one compiled function, made once (see plan)
+        # the rules as one compiled function, made once (see plan)
+        self._compiled = Engine(self, groups=GROUPS, unknown=UNKNOWN,
+                                types=(Reason, OptionResult, RedFlagResult, Plan))
 
     # -- introspection -------------------------------------------------------------------
     def all_rules(self):
