@@ -88,7 +88,9 @@ class PlanJSON:
         for k, v in plan.sources.items():
             fixed = sources.get(k)
             cited[k] = fixed[1] if fixed is not None and fixed[0] is v else v
-        return _dumps({
+        # Without OPT_NON_STR_KEYS (a quarter faster): every key of a plan is a string, and one
+        # that is not raises TypeError, on which the caller falls back to the provider.
+        return orjson.dumps({
             "caveat": plan.caveat,
             "rules_version": plan.rules_version,
             "reviewed": plan.reviewed,
@@ -97,7 +99,7 @@ class PlanJSON:
             "options": options,
             "questions": plan.questions,  # to_dict() copies each dict: the same JSON
             "sources": cited,
-        })
+        }, default=_default)
 
 
 def _dumps(obj) -> bytes:

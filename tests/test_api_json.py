@@ -86,9 +86,14 @@ def test_the_route_in_spanish_sends_the_spanish_plan(client, books, typical):
     assert r.get_data() == plain(books["es"].plan(typical))
 
 
-def test_text_orjson_refuses_falls_back_to_the_standard_library(app, rulebook, typical):
+@pytest.mark.parametrize("answers", [{"note": "\ud800"}, {7: "seven"}])
+def test_what_the_encoder_refuses_falls_back_to_the_provider(app, rulebook, typical, answers):
+    """A lone surrogate (orjson refuses it: the standard library's way) or a key that is not a
+    string (the provider's OPT_NON_STR_KEYS): the plan still goes out, as the provider sends it."""
     plan = rulebook.plan(typical)
-    plan.answers = {"note": "\ud800"}  # a lone surrogate: orjson refuses it
+    plan.answers = answers
+    assert api.plan_bytes(rulebook, plan) is None
     with app.test_request_context("/api/plan", method="POST"):
         r = api.plan_response(rulebook, plan)
-    assert r.status_code == 200 and r.get_json()["answers"] == {"note": "\ud800"}
+    assert r.status_code == 200 and r.get_json()["answers"] == {str(k): v for k, v in answers.items()}
+    assert r.get_data() == app.json._encode(plan.to_dict())  # what jsonify sends
