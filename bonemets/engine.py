@@ -116,12 +116,16 @@ class Engine:
             ns[f"T{j}"] = vals
             if f.kind == "one":
                 base = vals.get(UNKNOWN, 0)  # unanswered reads as "I don't know"
+                # with the answer as a "because" string and a fact (a value's string made here)
+                ns[f"SAID{j}"] = {v: f"{name}={v}" for v in f.values}
                 add(f"    if v is None or v == '':")
-                add(f"        m{j} = {base}")
+                add(f"        m{j} = {base}; b{j} = {_lit(name + '=not answered')}; "
+                    f"x{j} = {{'field': {_lit(name)}, 'values': []}}")
                 add(f"    elif isinstance(v, str):")
-                add(f"        m{j} = T{j}.get(v, {other})")
-                add(f"    else:")
-                add(f"        m{j} = {other}")
+                add(f"        m{j} = T{j}.get(v, {other}); b{j} = SAID{j}.get(v) or {_lit(name + '=')} + v; "
+                    f"x{j} = {{'field': {_lit(name)}, 'values': [v]}}")
+                add(f"    else:  # not a value at all: its because and fact when a rule needs them")
+                add(f"        m{j} = {other}; b{j} = None")
             else:  # many: a list of values (one value alone counts as a list of it)
                 add(f"    m{j} = 0")
                 add(f"    if v:")
@@ -144,8 +148,9 @@ class Engine:
         n_chunks = (len(src_bit) + _CHUNK - 1) // _CHUNK
         for c in range(n_chunks):  # the sources cited: small integers of _CHUNK bits each
             add(f"    u{c} = {(outcome_mask >> (c * _CHUNK)) & ((1 << _CHUNK) - 1)}")
-        for j in used.values():
-            add(f"    b{j} = None")  # the answer as a "because" string, and as a fact: when first needed
+        for name, j in used.items():
+            if rb.fields[name].kind != "one":
+                add(f"    b{j} = None")  # the answer as a "because" string and a fact: when needed
         for i in range(len(options)):
             add(f"    o{i} = []; c{i} = []")
         add("    flags = []; questions = []")
@@ -219,20 +224,14 @@ class Engine:
             for f in r.when.fields:
                 j, kind = used[f], rb.fields[f].kind
                 lines.append(f"{indent}if b{j} is None:")
-                if kind == "one":  # the usual answer, a value: its "because" made once, here
-                    ns[f"SAID{j}"] = {v: f"{f}={v}" for v in rb.fields[f].values}
-                    lines.append(f"{indent}    if isinstance(v{j}, str) and v{j}:")
-                    lines.append(f"{indent}        b{j} = SAID{j}.get(v{j}) or {_lit(f + '=')} + v{j}; "
-                                 f"x{j} = {{'field': {_lit(f)}, 'values': [v{j}]}}")
-                    lines.append(f"{indent}    else:")
-                elif kind == "many":
+                if kind == "many":  # the usual answer, a list of values
                     lines.append(f"{indent}    if v{j}.__class__ is list and v{j}:")
                     lines.append(f"{indent}        b{j} = {_lit(f + '=')} + ','.join(v{j}); "
                                  f"x{j} = {{'field': {_lit(f)}, 'values': v{j}[:]}}")
                     lines.append(f"{indent}    else:")
-                else:
-                    lines.append(f"{indent}    if True:")
-                lines.append(f"{indent}        b{j}, x{j} = said_fact({_lit(f)}, v{j})")
+                    lines.append(f"{indent}        b{j}, x{j} = said_fact({_lit(f)}, v{j})")
+                else:  # a number, or a one-of answer that is not a string (see above)
+                    lines.append(f"{indent}    b{j}, x{j} = said_fact({_lit(f)}, v{j})")
             because = "[" + ", ".join(f"b{used[f]}" for f in r.when.fields) + "]"
             facts = "[" + ", ".join(f"x{used[f]}" for f in r.when.fields) + "]"
             return lines, because, facts
@@ -339,25 +338,22 @@ class Engine:
                 f"o{i}, c{i}, OUT{i}))")
         add("    if len(flags) > 1: flags.sort(key=URGENCY)")
 
-        # the cited sources, in rule book order: one table look-up per 8 bits of the mask
+        # the cited sources, in rule book order: one table look-up per 8 bits of the mask (the
+        # tables' dicts are only read: the plan gets a new dict made from them)
         keys = list(rb.sources)
-        chunks = []
-        for start in range(0, len(keys), _CHUNK):
+        merged = []
+        for c, start in enumerate(range(0, len(keys), _CHUNK)):
             part = keys[start:start + _CHUNK]
-            table = tuple(tuple((k, rb.sources[k]) for b, k in enumerate(part) if n >> b & 1)
-                          for n in range(1 << len(part)))
-            chunks.append(start)
-            ns[f"SRC{start}"] = table
-        add("    items = []")
-        for c, start in enumerate(chunks):
-            add(f"    if u{c}: items += SRC{start}[u{c}]")
+            ns[f"SRC{c}"] = tuple({k: rb.sources[k] for b, k in enumerate(part) if n >> b & 1}
+                                  for n in range(1 << len(part)))
+            merged.append(f"**SRC{c}[u{c}]")
         urgency = dict(rb._urgency_order)
         ns["URGENCY"] = lambda f: urgency[f.urgency]
         ns["CAVEAT"], ns["VERSION"], ns["REVIEWED"] = rb.caveat, rb.version, rb._reviewed_iso
         add("    return Plan(caveat=CAVEAT, rules_version=VERSION, reviewed=REVIEWED,")
         add("                answers={k: (list(v) if isinstance(v, list) else v) for k, v in answers.items()},")
         add("                red_flags=flags, options=" + " + ".join(f"by[{_lit(g)}]" for g in GROUPS)
-            + ", questions=questions, sources=dict(items))")
+            + ", questions=questions, sources={" + ", ".join(merged) + "})")
 
         self.source = "\n".join(code) + "\n"
         exec(compile(self.source, f"<rule book {rb.version}: compiled>", "exec"), ns)
