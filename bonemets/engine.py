@@ -277,33 +277,35 @@ class Engine:
             items.append((cond(r), body))
         emit(items)
 
-        # -- cautions: one dict per option and caution, the texts of every rule merged ----------
+        # -- cautions: per option one dict per caution, the texts of every rule that gives it
+        # merged in rule order. A rule's dict is made once and shared by its options, as a Reason
+        # is; where a second rule gives the same caution to an option, that option gets a new,
+        # merged dict in the same place of its list (the shared one is never changed).
         givers: dict = {}  # (option, caution) -> how many rules can give it
         for r in rb.caution_rules:
             for o in r.options:
                 givers[(o, r.caution)] = givers.get((o, r.caution), 0) + 1
         shared = {pair: i for i, pair in enumerate(p for p, n in givers.items() if n > 1)}
         for i in shared.values():
-            add(f"    k{i} = None")
+            add(f"    k{i} = None")  # the caution an option has so far (when several rules give it)
         items = []
         for r in rb.caution_rules:
             title = rb.cautions[r.caution]["title"]
-            new = (f"{{'id': {_lit(r.caution)}, 'title': {_lit(title)}, 'text': {_lit(r.text)}, "
-                   f"'rules': [{_lit(r.id)}], 'sources': {src_list(r.sources)}}}")
-            body = [smask(r.sources)]
-            alone = [opt_no[o] for o in r.options if (o, r.caution) not in shared]
-            if alone:  # options only this rule gives the caution to: one dict, as a Reason is
-                body.append(f"d = {new}; " + "; ".join(f"c{n}.append(d)" for n in alone))
+            body = [smask(r.sources),
+                    f"d = {{'id': {_lit(r.caution)}, 'title': {_lit(title)}, 'text': {_lit(r.text)}, "
+                    f"'rules': [{_lit(r.id)}], 'sources': {src_list(r.sources)}}}"]
             for o in r.options:
+                n = opt_no[o]
                 if (o, r.caution) not in shared:
+                    body.append(f"c{n}.append(d)")
                     continue
-                n, k = opt_no[o], shared[(o, r.caution)]
+                k = shared[(o, r.caution)]
                 body += [f"if k{k} is None:",
-                         f"    k{k} = {new}; c{n}.append(k{k})",
+                         f"    k{k} = d; i{k} = len(c{n}); c{n}.append(d)",
                          f"else:",
-                         f"    k{k}['text'] += {_lit(' ' + r.text)}; k{k}['rules'].append({_lit(r.id)})",
-                         f"    k{k}['sources'] += [s for s in {_lit(tuple(r.sources))} "
-                         f"if s not in k{k}['sources']]"]
+                         f"    k{k} = c{n}[i{k}] = {{**k{k}, 'text': k{k}['text'] + {_lit(' ' + r.text)}, "
+                         f"'rules': k{k}['rules'] + [{_lit(r.id)}], 'sources': k{k}['sources'] + "
+                         f"[s for s in {_lit(tuple(r.sources))} if s not in k{k}['sources']]}}"]
             items.append((cond(r), body))
         emit(items)
 
