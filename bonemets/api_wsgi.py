@@ -92,12 +92,13 @@ class PlanEndpoint:
             get_host(environ, config["TRUSTED_HOSTS"])
         except SecurityError:
             return None
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or "")
-        except ValueError:
+        text = environ.get("CONTENT_LENGTH") or ""
+        # digits only, as Werkzeug reads it ("+5" or " 5" is no length to it); a chunked body is
+        # read to its end by Werkzeug, whatever the length says
+        if not (text.isascii() and text.isdigit()) or environ.get("HTTP_TRANSFER_ENCODING"):
             return None
-        limit = config["MAX_CONTENT_LENGTH"]
-        if length < 0 or (limit is not None and length > limit):
+        length, limit = int(text), config["MAX_CONTENT_LENGTH"]
+        if limit is not None and length > limit:
             return None
         try:
             raw = environ["wsgi.input"].read(length) if length else b""
