@@ -23,10 +23,13 @@ rule book's own strings (ids, groups, texts, source keys: each checked to be a p
 everything else is passed in as objects. Per matching rule it builds what the old loop built:
 a placement rule one ``Reason`` shared by its options (placement rules run in precedence
 order, then rule book order, so each option's reasons come out in the order the old stable sort
-gave them and the first one's group is the option's group); a caution rule one dict per option
-(merged, in rule order, where several rules give the same caution to an option); a red flag
-one entry per flag with every reason; a question once per text. The sources a plan cites are
-one bit mask, turned into the ``sources`` dict (rule book order) by tables made here.
+gave them and the first one's group is the option's group); a caution rule one dict shared by
+its options (an option that a second rule gives the same caution gets a new dict, the texts
+merged in rule order); a red flag one entry per flag with every reason; a question once per
+text. The sources a plan cites are a bit mask (small integers of 8 bits), turned into the
+``sources`` dict (rule book order) by tables made here. Everything a plan holds is new for that
+plan, except the rule book's own immutable values (strings, tuples, the catalog's outcomes and
+the source entries, as before).
 
 tests/test_engine_compiled.py checks, on thousands of random answer sets, every scenario and odd
 unvalidated input, that this gives byte for byte the JSON of the plain interpreter's plans.
@@ -78,10 +81,8 @@ class Engine:
                     lo.add(m.min)
                 if m.max is not None:
                     hi.add(m.max)
-        ns: dict = {"Reason": Reason, "new": tuple.__new__, "OptionResult": OptionResult, "RedFlagResult": RedFlagResult,
-                    "Plan": Plan, "said_fact": _said_fact, "isinstance": isinstance,
-                    "list": list, "str": str, "int": int, "bool": bool, "tuple": tuple,
-                    "dict": dict}
+        ns: dict = {"Reason": Reason, "new": tuple.__new__, "OptionResult": OptionResult,
+                    "RedFlagResult": RedFlagResult, "Plan": Plan, "said_fact": _said_fact}
         self.bits: dict = {}       # field -> {value: bit} (choice) / (answered, ge, le) (number)
         self.known: dict = {}      # choice field -> bits that make the answer "known"
         code = ["def plan(answers):", "    get = answers.get"]
