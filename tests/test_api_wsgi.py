@@ -199,3 +199,20 @@ def test_behind_a_proxy_the_forwarded_scheme_and_host_count(monkeypatch, typical
         if headers.get("X-Forwarded-Proto") == "https":
             assert a.headers["Strict-Transport-Security"]
         assert (counter.calls > before) == ("evil.example" in headers.values())
+
+
+@pytest.mark.parametrize("change", ["header", "body"])
+def test_the_comparison_can_fail(apps, typical, monkeypatch, change):
+    """A fast path that answered differently (a header or a byte) is caught by ``same``."""
+    real = api_wsgi.PlanEndpoint._answer
+
+    def different(self, environ):
+        body, headers = real(self, environ)
+        if change == "header":
+            return body, headers[:-1] + [("Vary", "Cookie")]
+        return body[:-1] + b" }", headers
+    monkeypatch.setattr(api_wsgi.PlanEndpoint, "_answer", different)
+    a, b, flask = both(apps, "/api/plan", method="POST", json=typical)
+    assert not flask
+    with pytest.raises(AssertionError):
+        same(a, b)
