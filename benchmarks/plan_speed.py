@@ -6,9 +6,10 @@ Each run plans ``--random`` fresh random answer sets (bonemets.scenarios.random_
 and every scenario in tests/scenarios/*.yaml, ``loops`` times; a run's figure is microseconds per
 call. Prints the median over runs (target: < 50 µs on random answers), the same for the plain
 interpreter the compiled engine replaced (bonemets.scenarios.reference_plan) measured in the
-same run, the slowest scenario, and a baseline of trivial dict operations (copy the answers,
-look up one field) in the same loop, so the figures can be read against this machine's speed at
-the time. Nothing is asserted.
+same run, the plan and its JSON as the API sends it (``api.plan_bytes``: fixed parts pre-encoded)
+beside ``orjson`` of ``Plan.to_dict()`` (what the API sent before), the slowest scenario, and a
+baseline of trivial dict operations (copy the answers, look up one field) in the same loop, so
+the figures can be read against this machine's speed at the time. Nothing is asserted.
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from _common import ROOT, print_table
 
 import random
 
+from bonemets.api import plan_bytes  # noqa: E402
+from bonemets.jsonprovider import _dumps  # noqa: E402
 from bonemets.rules import load_rulebook  # noqa: E402
 from bonemets.scenarios import load_scenarios, random_answers, reference_plan
 
@@ -64,11 +67,19 @@ def main(argv=None) -> int:
     def reference(a):
         return reference_plan(rb, a)
 
+    def api_json(a):
+        return plan_bytes(rb, rb.plan(a))
+
+    def old_json(a):
+        return _dumps(rb.plan(a).to_dict())
+
     loops_random = max(1, args.loops * len(answers) // max(1, len(randoms)))
-    plan_runs, base_runs, rand_runs, ref_runs = [], [], [], []
+    plan_runs, base_runs, rand_runs, ref_runs, json_runs, old_runs = [], [], [], [], [], []
     for _ in range(args.runs):
         rand_runs.append(per_call_us(rb.plan, randoms, loops_random))
         ref_runs.append(per_call_us(reference, randoms, loops_random))
+        json_runs.append(per_call_us(api_json, randoms, loops_random))
+        old_runs.append(per_call_us(old_json, randoms, loops_random))
         plan_runs.append(per_call_us(rb.plan, answers, args.loops))
         base_runs.append(per_call_us(trivial, answers, args.loops))
 
@@ -91,6 +102,8 @@ def main(argv=None) -> int:
     print_table(["what", "median µs/call", "min", "max", "x baseline", "target"], [
         row("RuleBook.plan, random answers", rand_runs, rand_med, 50),
         row("reference interpreter, random answers", ref_runs, ref_med),
+        row("plan + API JSON (plan_bytes)", json_runs, statistics.median(json_runs)),
+        row("plan + orjson(to_dict()) (before)", old_runs, statistics.median(old_runs)),
         row("RuleBook.plan, scenarios", plan_runs, plan_med),
         ["baseline: dict copy + get", f"{base_med:.2f}", f"{min(base_runs):.2f}",
          f"{max(base_runs):.2f}", "1x", ""],

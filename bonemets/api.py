@@ -5,13 +5,15 @@ HTML page. Needs no CSRF token: it changes nothing on the server and accepts onl
 from __future__ import annotations
 
 import json
+import weakref
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from . import fhir_web, language
 from . import messages as msg
 from .answers import BODY
+from .jsonprovider import PlanJSON
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -34,7 +36,29 @@ def plan():
     answers, problems = rb.validate_answers(data)
     if problems:
         return api_error(msg.api_problems(problems, rb.fields))
-    return jsonify(rb.plan(answers).to_dict())
+    return plan_response(rb, rb.plan(answers))
+
+
+_ENCODERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def plan_bytes(rb, plan) -> bytes | None:
+    """The plan as JSON: the bytes ``jsonify(plan.to_dict())`` gives, with the rule book's fixed
+    parts encoded once (:class:`bonemets.jsonprovider.PlanJSON`); None for text orjson refuses."""
+    enc = _ENCODERS.get(rb)
+    if enc is None:
+        enc = _ENCODERS[rb] = PlanJSON(rb)
+    try:
+        return enc.encode(plan)
+    except TypeError:  # e.g. a lone surrogate (see OrjsonProvider)
+        return None
+
+
+def plan_response(rb, plan):
+    body = plan_bytes(rb, plan)
+    if body is None:  # the standard library's way, as OrjsonProvider does
+        return jsonify(plan.to_dict())
+    return current_app.response_class(body, mimetype="application/json")
 
 
 def is_api_request() -> bool:
@@ -52,3 +76,6 @@ def crash():
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    if app.config.setdefault("API_FAST_PATH", True):  # POST /api/plan without Flask's per-request work
+        from . import api_wsgi
+        api_wsgi.mount(app)

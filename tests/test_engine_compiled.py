@@ -5,6 +5,8 @@ questionnaire's vocabulary, on every scenario, and on odd unvalidated input. No 
 asserted here (benchmarks/plan_speed.py measures the speed)."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import random
 
 import pytest
@@ -17,9 +19,15 @@ from bonemets.scenarios import load_scenarios, random_answers, reference_plan
 CORPUS = 3000
 
 
-def same_plan(rb, answers):
+def differ(rb, answers) -> bool:
+    """True when the engine's plan is not the interpreter's: the whole ``to_dict()`` compared,
+    as data and as JSON text (which also sees the order of keys and entries)."""
     got, want = rb.plan(answers).to_dict(), reference_plan(rb, answers).to_dict()
-    assert got == want, answers
+    return got != want or json.dumps(got) != json.dumps(want)
+
+
+def same_plan(rb, answers):
+    assert not differ(rb, answers), answers
 
 
 def test_random_corpus_gives_the_reference_plans(rulebook):
@@ -28,7 +36,7 @@ def test_random_corpus_gives_the_reference_plans(rulebook):
     for _ in range(CORPUS):
         answers = random_answers(rulebook, rng)
         plan = rulebook.plan(answers)
-        assert plan.to_dict() == reference_plan(rulebook, answers).to_dict(), answers
+        assert not differ(rulebook, answers), answers
         fired.update(r.rule for o in plan.options for r in o.reasons)
         fired.update(r.rule for f in plan.red_flags for r in f.reasons)
         fired.update(c for o in plan.options for ca in o.cautions for c in ca["rules"])
@@ -118,7 +126,7 @@ def test_hand_made_conditions_compile_to_the_interpreter(rulebook):
     for _ in range(1500):
         answers = random_answers(rb, rng)
         plan = rb.plan(answers)
-        assert plan.to_dict() == reference_plan(rb, answers).to_dict(), answers
+        assert not differ(rb, answers), answers
         asked.update(q["rule"] for q in plan.questions)
     for ans in ({}, {num: 4}, {one: "unknown"}, {many: mv[:3]}):
         same_plan(rb, ans)
@@ -126,3 +134,38 @@ def test_hand_made_conditions_compile_to_the_interpreter(rulebook):
     single = {f"q{i}" for i in range(len(matchers))} | {rules[-1].id}
     assert single <= asked, f"never asked: {sorted(single - asked)}"
     assert len(asked) > len(single)
+
+
+@pytest.mark.parametrize("change", ["drop a matcher", "another group", "one option less",
+                                    "caution text", "question order"])
+def test_the_comparison_catches_a_wrong_engine(rulebook, change):
+    """An engine compiled from a slightly different rule book (what a bug in the compiler would
+    give) is caught by the comparison the tests above make, on the same random corpus."""
+    placement = list(rulebook.placement)
+    cautions, questions = list(rulebook.caution_rules), list(rulebook.question_rules)
+    i = next(i for i, r in enumerate(placement) if len(r.when.matchers) > 1 and len(r.options) > 1)
+    r = placement[i]
+    if change == "drop a matcher":
+        placement[i] = dataclasses.replace(r, when=Condition(r.when.matchers[1:]))
+    elif change == "another group":
+        placement[i] = dataclasses.replace(r, group=next(g for g in ("discuss", "consider")
+                                                         if g != r.group))
+    elif change == "one option less":
+        placement[i] = dataclasses.replace(r, options=r.options[1:])
+    elif change == "caution text":
+        cautions[0] = dataclasses.replace(cautions[0], text=cautions[0].text + " ")
+    else:  # two questions asked when nothing is answered, the other way round
+        a, b = (next(i for i, q in enumerate(questions) if q.id == p["rule"])
+                for p in reference_plan(rulebook, {}).questions[:2])
+        questions[a], questions[b] = questions[b], questions[a]
+    wrong = RuleBook(meta=rulebook.meta, sections=rulebook.sections, fields=rulebook.fields,
+                     options=rulebook.options, sources=rulebook.sources,
+                     placement=tuple(placement), flags=rulebook.flags,
+                     flag_rules=rulebook.flag_rules, cautions=rulebook.cautions,
+                     caution_rules=tuple(cautions), question_rules=tuple(questions),
+                     files=rulebook.files, glossary=rulebook.glossary)
+    broken = RuleBook.__new__(RuleBook)
+    broken.__dict__.update(rulebook.__dict__, _compiled=wrong._compiled)
+    rng = random.Random(20261201)
+    assert any(differ(broken, random_answers(rulebook, rng)) for _ in range(CORPUS)), change
+    assert not differ(rulebook, {})  # the right engine still agrees
