@@ -163,6 +163,8 @@ WORDING_FILES = {
     "bonemets/i18n.py": "RuleBookError messages and file headers for translators",
     "bonemets/safety.py": "RuleBookError messages and the prover's report for rule authors "
                           "(describe()'s words are messages.safety_statement)",
+    "bonemets/engine.py": "the Python source the engine writes and compiles (code, not words; "
+                          "the words in it are the rule book's own, written in with repr())",
     "bonemets/cli.py": "the command line for rule authors",
     "bonemets/scenarios.py": "scenario failures for rule authors (flask rules test)",
     "bonemets/translations.py": "start-up errors and logs for the operator",
