@@ -20,6 +20,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import ServiceUnavailable
 from wtforms.validators import ValidationError
 
+from .. import fragments
 from . import carry
 from .common import (answers_gone, cached_page, csrf_failed, form_class, kept_form, parse_form,
                      plan_context, reshow, rulebook)
@@ -60,6 +61,10 @@ def sentence(text) -> str:
     """Text ending in exactly one full stop (or its own ? or !): never "..", never none."""
     t = str(text).rstrip()
     return t if t.endswith((".", "?", "!", "…")) else t + "."
+
+
+# Answer-independent parts of a page (option cards' catalog parts), rendered once per process.
+bp.add_app_template_global(fragments.once, "once")
 
 
 @bp.app_template_global("rule_anchor")
