@@ -20,8 +20,6 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_babel import get_locale
 
-from . import language
-
 # Options x variants x languages is a few hundred at most; a bound all the same, past which
 # parts are rendered every time instead of kept.
 MAX_PARTS = 4096
@@ -43,8 +41,10 @@ def once(macro, *args):
     if not enabled(app):
         return macro(*args)
     code = macro._func.__code__
+    # The language: the locale, which picks the interface catalog and the rule book
+    # (bonemets/language.py); each app keeps its own parts, its books fixed at start-up.
     key = (code.co_filename, code.co_firstlineno, macro.name, str(get_locale()),
-           language.code(), language.rulebook().version, request.script_root, args)
+           app.extensions["bonemets"].version, request.script_root, args)
     parts = app.extensions.setdefault("bonemets_fragments", {})
     part = parts.get(key)
     if part is None:
