@@ -182,6 +182,17 @@ def pdf_slots() -> threading.BoundedSemaphore | None:
     return slots or None
 
 
+def pdf_process() -> bool:
+    """Render PDFs in a helper process (bonemets/pdf.py), so a PDF never holds the GIL of the
+    worker that serves the other pages: ``PDF_PROCESS`` (config), else the environment's
+    ``BONEMETS_PDF_PROCESS`` ("0" for in the worker's own thread); on by default, off by
+    default under TESTING (the tests that check it turn it on)."""
+    cfg = current_app.config
+    if cfg.get("PDF_PROCESS") is not None:
+        return bool(cfg["PDF_PROCESS"])
+    return os.environ.get("BONEMETS_PDF_PROCESS", "0" if current_app.testing else "1") != "0"
+
+
 @bp.post("/summary.pdf")
 def summary_pdf():
     answers, error = parse_form()
@@ -191,10 +202,17 @@ def summary_pdf():
     if slots is not None and not slots.acquire(timeout=current_app.config.get("PDF_WAIT", 0.05)):
         raise ServiceUnavailable(retry_after=int(current_app.config.get("PDF_RETRY_AFTER", 2)))
     try:
-        from ..pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is asked for
+        from .. import pdf  # WeasyPrint is slow to import: only when a PDF is asked for
         ctx = plan_context(answers)
         html = render_template("summary.html", pdf=True, **ctx)
-        data = render_pdf(html, base_url=request.url_root, paper=ctx["paper"])
+        cfg = current_app.config
+        try:
+            data = pdf.render_pdf(html, base_url=request.url_root, paper=ctx["paper"],
+                                  separate_process=pdf_process(),
+                                  processes=int(cfg.get("PDF_SLOTS", 1)) or 2,
+                                  timeout=float(cfg.get("PDF_TIMEOUT", 20)))
+        except pdf.Busy:
+            raise ServiceUnavailable(retry_after=int(cfg.get("PDF_RETRY_AFTER", 2)))
     finally:
         if slots is not None:
             slots.release()
