@@ -114,9 +114,10 @@ class GunicornConf(Gunicorn):
     production settings (worker class, workers, threads, keep-alive, limits); TARGET None serves
     the config's own app (the bonemets app), another target (``hello:app``) the same way."""
 
-    def __init__(self, target: str | None, cwd: str, env: dict | None = None):
+    def __init__(self, target: str | None, cwd: str, env: dict | None = None,
+                 args: list | None = None):
         cmd = [_gunicorn(), "-c", os.path.join(ROOT, "deploy", "gunicorn.conf.py"),
-               "-b", f"{HOST}:{free_port()}", "--graceful-timeout", "5"]
+               "-b", f"{HOST}:{free_port()}", "--graceful-timeout", "5", *(args or [])]
         self._start(cmd + ([target] if target else []), target or "deploy/gunicorn.conf.py",
                     cwd, env)
 

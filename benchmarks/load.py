@@ -37,6 +37,12 @@ the second ratio column is against hello's ``POST /echo`` with the same kind of 
 the route's (what the ratio would be if the workers had the cores to themselves: on a machine
 shared with other work it moves less than requests/s). Each figure is the median over the
 rounds. Nothing is asserted.
+Worker recycling: deploy/gunicorn.conf.py restarts a worker after about 5,000 requests
+(max_requests), and a bonemets worker's start (two languages' rule books) is about 2 s of CPU, so
+at full speed a worker restarts every few seconds and that CPU is counted against whichever route
+runs then (the app's fast routes pay most; hello's start is cheap). That is what the production
+settings cost; ``--max-requests 0`` shows the figures without it. Every worker has started
+before the first measurement (``settle``).
 Needs wrk (apt-get install -y wrk). The machine's load average is printed: other work on it
 moves every figure.
 """
@@ -248,6 +254,20 @@ def cpu_ticks(master: int) -> int:
     return total
 
 
+def settle(server, timeout: float = 60.0) -> None:
+    """Wait until every worker has booted: the workers load the app after /healthz first answers
+    (from one of them), and a booting worker's CPU would be counted against the first route."""
+    import time
+    deadline = time.monotonic() + timeout
+    last = cpu_ticks(server.proc.pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = cpu_ticks(server.proc.pid)
+        if now - last <= 2:  # idle: nothing is loading
+            return
+        last = now
+
+
 def wrk(server, path: str, script: str, duration: int, connections: int, threads: int) -> dict:
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
            "--timeout", "10s", "-s", script, server.url + path]
@@ -272,6 +292,9 @@ def main(argv=None) -> int:
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     ap.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load first")
+    ap.add_argument("--max-requests", type=int, metavar="N",
+                    help="override the config's max_requests for both servers (0: never recycle "
+                         "a worker); not the production setting, to see what recycling costs")
     ap.add_argument("--only", nargs="+", metavar="TEXT",
                     help="measure only the app routes whose label contains one of these (and "
                          "hello's); a quick look, not the table")
@@ -283,14 +306,17 @@ def main(argv=None) -> int:
         sys.exit("wrk is not installed: apt-get install -y wrk")
 
     vocab = load_vocab()
+    extra = [] if args.max_requests is None else ["--max-requests", str(args.max_requests)]
     env = secret_env()
     cookies = kept_cookies(env["SECRET_KEY"], args.cookies)
     load = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bonemets-load-") as tmp, \
-            GunicornConf("hello:app", cwd=HERE) as hello, \
-            GunicornConf(None, cwd=ROOT, env=env) as app:
+            GunicornConf("hello:app", cwd=HERE, args=extra) as hello, \
+            GunicornConf(None, cwd=ROOT, env=env, args=extra) as app:
         hello.wait_ready("/")
         app.wait_ready("/healthz")
+        settle(hello)
+        settle(app)
         token, cookie = csrf_session(app.port)
         form_headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
         json_headers = {"Content-Type": "application/json"}
@@ -394,7 +420,8 @@ def main(argv=None) -> int:
                  "worker CPU µs/req", "vs hello by CPU", "target"], rows)
     total = sum(int(r["non2xx"]) + int(r["socket"]) for label, rs in results.items()
                 if label not in pairs and not label.endswith("(echo)") for r in rs)
-    print(f"\nmedian of {rounds} round(s); errors in total: {total}; load average after: "
+    print(f"\nmax_requests: {'the config' if args.max_requests is None else args.max_requests}; "
+          f"median of {rounds} round(s); errors in total: {total}; load average after: "
           f"{os.getloadavg()[0]:.2f}; GET /plan and GET /summary: {len(cookies)} kept answers "
           "cookies, one at random per request; POST + GET: one Send (derived: requests/s of the "
           "pair, latencies and CPU added; its echo column against two echoes)")
