@@ -76,6 +76,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=15, help="seconds a measurement (default 15)")
     ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--max-requests", type=int, metavar="N",
+                    help="override the config's max_requests (0: never recycle a worker; a "
+                         "worker restarting during the run stalls the connections it had)")
     ap.add_argument("--settings", nargs="+", default=["1:1", "1:0", "0:0"],
                     help="SLOTS:PROCESS settings to compare (default: 1:1 1:0 0:0)")
     args = ap.parse_args(argv)
@@ -89,7 +92,8 @@ def main(argv=None) -> int:
             slots, process = (int(x) for x in setting.split(":"))
             env = {**secret_env(), "BONEMETS_PDF_SLOTS": str(slots),
                    "BONEMETS_PDF_PROCESS": str(process)}
-            with GunicornConf(None, cwd=ROOT, env=env) as app:
+            extra = [] if args.max_requests is None else ["--max-requests", str(args.max_requests)]
+            with GunicornConf(None, cwd=ROOT, env=env, args=extra) as app:
                 app.wait_ready("/healthz")
                 token, cookie = csrf_session(app.port)
                 # WeasyPrint is imported on a process's first PDF: not measured. Warm until

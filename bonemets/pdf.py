@@ -6,8 +6,8 @@ asked for; start-up and every other page stay fast. The PDF may load only the ap
 
 A PDF is a quarter of a second or more of CPU in pure Python. Rendered in a thread of the web
 worker it holds the worker's GIL, and every other request of that process (the other pages,
-/healthz) waits for it in turns. ``render_pdf(..., separate_process=True)`` (the default of the
-app outside tests, ``views/pages.py``) renders it instead in a small pool of helper processes
+/healthz) waits for it in turns. ``render_pdf(..., separate_process=True)`` (``BONEMETS_PDF_PROCESS=1``,
+``views/pages.py``; off by default) renders it instead in a small pool of helper processes
 of the worker (``multiprocessing`` "spawn": a fresh interpreter, no copied threads or locks),
 so the worker's threads only wait on a pipe; the operating system shares the cores between the
 helper and the web threads. The pool has as many processes as the worker has PDF slots; each

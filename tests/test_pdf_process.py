@@ -69,14 +69,15 @@ def test_a_pdf_that_takes_too_long_gets_503_and_the_slot_back(typical):
     slots.release()
 
 
-def test_off_under_testing_unless_asked_on_by_default_otherwise(app, monkeypatch):
+def test_off_by_default_on_when_asked(app, monkeypatch):
     from bonemets.views.pages import pdf_process
-    with app.app_context():
-        assert pdf_process() is False
-    prod = create_app({"SECRET_KEY": "test"})
     monkeypatch.delenv("BONEMETS_PDF_PROCESS", raising=False)
+    prod = create_app({"SECRET_KEY": "test"})
+    for a in (app, prod):
+        with a.app_context():
+            assert pdf_process() is False
+    monkeypatch.setenv("BONEMETS_PDF_PROCESS", "1")
     with prod.app_context():
         assert pdf_process() is True
-    monkeypatch.setenv("BONEMETS_PDF_PROCESS", "0")
-    with prod.app_context():
-        assert pdf_process() is False
+    with create_app({"SECRET_KEY": "test", "PDF_PROCESS": False}).app_context():
+        assert pdf_process() is False  # the config wins over the environment

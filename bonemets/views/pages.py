@@ -185,12 +185,13 @@ def pdf_slots() -> threading.BoundedSemaphore | None:
 def pdf_process() -> bool:
     """Render PDFs in a helper process (bonemets/pdf.py), so a PDF never holds the GIL of the
     worker that serves the other pages: ``PDF_PROCESS`` (config), else the environment's
-    ``BONEMETS_PDF_PROCESS`` ("0" for in the worker's own thread); on by default, off by
-    default under TESTING (the tests that check it turn it on)."""
+    ``BONEMETS_PDF_PROCESS=1``. Off by default: benchmarks/pdf_load.py measured it better
+    without worker recycling but, in one run with the config's max_requests, with second-long
+    /healthz stalls around a worker restart (README "Performance")."""
     cfg = current_app.config
     if cfg.get("PDF_PROCESS") is not None:
         return bool(cfg["PDF_PROCESS"])
-    return os.environ.get("BONEMETS_PDF_PROCESS", "0" if current_app.testing else "1") != "0"
+    return os.environ.get("BONEMETS_PDF_PROCESS", "0") not in ("", "0")
 
 
 @bp.post("/summary.pdf")
