@@ -76,13 +76,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Only a command-line task (such as `flask rules check`) goes on, to report the problem.
     try:
         rulebook = load_rulebook(app.config["RULES_DIR"])
+        web.init_app(app, rulebook)  # also every language's rule book (bonemets/i18n.py)
     except RuleBookError as exc:
         if not _cli_task():
             raise
         app.extensions["bonemets_error"] = exc
         cli.init_app(app)
         return app
-    web.init_app(app, rulebook)
     fhir_web.init_app(app, rulebook)   # FHIR, QuestionnaireResponse, CDS Hooks
     security.init_app(app)
     cli.init_app(app)

@@ -33,8 +33,25 @@ def check():
     for r in stale:
         click.echo(f"WARNING {r.file}, rule '{r.id}': last reviewed {r.reviewed}, older than "
                    f"{rb.meta['review_interval_days']} days", err=True)
-    if not safety_report(rb):
+    ok = safety_report(rb)
+    if not languages_report(rb):
+        ok = False
+    if not ok:
         sys.exit(1)
+
+
+def languages_report(rb) -> bool:
+    """Every configured language: its texts complete, known and up to date (bonemets/i18n.py)."""
+    from . import i18n
+    langs = current_app.config.get("LANGUAGES") or [i18n.SOURCE_LANGUAGE,
+                                                   *(rb.meta.get("translations") or {})]
+    problems, warnings = i18n.check_languages(current_app.config["RULES_DIR"], langs)
+    for w in warnings:
+        click.echo(f"WARNING {w}", err=True)
+    for p in problems:
+        click.echo(f"FAIL {p}", err=True)
+    click.echo(f"Languages: {', '.join(langs)}; {len(problems)} problem(s)")
+    return not problems
 
 
 def safety_report(rb) -> bool:

@@ -353,11 +353,22 @@ def _p(code: str, **params) -> str:
     from .messages import FHIR_PROBLEMS
     return str(FHIR_PROBLEMS[code]) % params
 
+def _t(key: str, **params) -> str:
+    """The resources' own words (bonemets/messages.py), in the current Flask-Babel locale."""
+    from .messages import FHIR_TEXTS
+    text = str(FHIR_TEXTS[key])
+    return text % params if params else text
+
+
 class FhirBook:
-    """Every FHIR resource of the rule book, built once. ``base`` is the canonical base URL."""
+    """Every FHIR resource of the rule book, built once. ``base`` is the canonical base URL.
+    The resources are in the rule book's language (``rb.language``, bonemets/i18n.py): its texts,
+    and the resources' own titles from bonemets/messages.py in the Flask-Babel locale the
+    caller set (bonemets/fhir_web.py builds one book per language)."""
 
     def __init__(self, rb: RuleBook, rm: RecordMap, base: str):
         self.rb, self.rm = rb, rm
+        self.language = getattr(rb, "language", "en")
         self.base = base.rstrip("/")
         self.system = f"{self.base}/CodeSystem/{CODESYSTEM_ID}"
         self.url = f"{self.base}/Questionnaire/{QUESTIONNAIRE_ID}"
@@ -404,8 +415,7 @@ class FhirBook:
         if expr:
             ext.append({"url": f"{SDC}/sdc-questionnaire-initialExpression", "valueExpression": {
                 "language": "text/fhirpath", "expression": expr,
-                "description": "From the record: " + ", ".join(
-                    self._record_codes(name))}})
+                "description": _t("from_record", codes=", ".join(self._record_codes(name)))}})
         if ext:
             item = {"extension": ext, **item}
         item.update(self._enable_when(f))
@@ -460,18 +470,18 @@ class FhirBook:
             "extension": [{"url": f"{SDC}/sdc-questionnaire-launchContext", "extension": [
                 {"url": "name", "valueCoding": {"system": LAUNCH_CONTEXT, "code": "patient"}},
                 {"url": "type", "valueCode": "Patient"},
-                {"url": "description", "valueString": "The person the answers are about (to pre-fill from the record)"},
+                {"url": "description", "valueString": _t("launch_patient")},
             ]}, *variables],
             "url": self.url,
             "version": self.version,
             "name": "BoneMetastasesDiscussionGuide",
-            "title": "Bone metastases discussion guide: questions",
+            "title": _t("questionnaire_title"),
             "status": "active",
             "subjectType": ["Patient"],
             "date": self.date,
             "publisher": "bonemets",
             "description": rb.caveat,
-            "language": getattr(rb, "language", "en"),  # the rule book's language (bonemets/i18n.py)
+            "language": self.language,
             "item": [{"linkId": "caveat", "type": "display", "text": rb.caveat}, *groups],
         }
 
@@ -485,14 +495,14 @@ class FhirBook:
         return {
             "resourceType": "CodeSystem", "id": CODESYSTEM_ID, "url": self.system,
             "version": self.version, "name": "BoneMetsAnswers",
-            "title": "Bone metastases discussion guide: answer codes", "status": "active",
+            "title": _t("codesystem_title"), "status": "active",
             "date": self.date, "publisher": "bonemets", "caseSensitive": True,
-            "description": "The answer values of the bonemets questionnaire. 'unknown' means "
-                           "\"I don't know\". Each question's ValueSet gives its own wording.",
+            "language": self.language,
+            "description": _t("codesystem_description"),
             "content": "complete", "valueSet": f"{self.base}/ValueSet/{CODESYSTEM_ID}",
             "count": len(concepts),
             "concept": [{"code": c["code"], "display": c["display"],
-                         "definition": "Answer to: " + ", ".join(c["fields"]) + "."}
+                         "definition": _t("answer_to", fields=", ".join(c["fields"]))}
                         for c in concepts.values()],
         }
 
@@ -502,7 +512,7 @@ class FhirBook:
             "url": self.valueset_url(f.name), "version": self.version,
             "name": "BoneMets" + "".join(p.title() for p in f.name.split("_")),
             "title": f.summary_label, "status": "active", "date": self.date,
-            "publisher": "bonemets", "description": f.label,
+            "publisher": "bonemets", "description": f.label, "language": self.language,
             "compose": {"include": [{"system": self.system, "concept": [
                 {"code": v, "display": label} for v, label in f.choices]}]},
         }
@@ -510,8 +520,8 @@ class FhirBook:
     def all_valueset(self) -> dict:
         return {"resourceType": "ValueSet", "id": CODESYSTEM_ID,
                 "url": f"{self.base}/ValueSet/{CODESYSTEM_ID}", "version": self.version,
-                "name": "BoneMetsAllAnswers", "title": "Every bonemets answer code",
-                "status": "active", "date": self.date, "publisher": "bonemets",
+                "name": "BoneMetsAllAnswers", "title": _t("all_answers"),
+                "language": self.language, "status": "active", "date": self.date, "publisher": "bonemets",
                 "compose": {"include": [{"system": self.system}]}}
 
     # -- QuestionnaireResponse -----------------------------------------------------------
@@ -534,6 +544,7 @@ class FhirBook:
         qr = {
             "resourceType": "QuestionnaireResponse",
             "meta": {"profile": [f"{SDC}/sdc-questionnaireresponse|3.0.0"]},
+            "language": self.language,
             "questionnaire": f"{self.url}|{self.version}",
             "status": "completed",
             "authored": now.astimezone(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),

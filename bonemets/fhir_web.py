@@ -10,6 +10,7 @@ import datetime as _dt
 import json
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import force_locale
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.datastructures import MultiDict
 from wtforms.validators import ValidationError
@@ -169,7 +170,13 @@ def cds_service(service_id):
                                                  "asks for: this service does not query the FHIR server.")], 412)
     links = {"questionnaire": url_for("web.questionnaire", _external=True),
              "rules": url_for("web.rules_page", _external=True)}
-    return jsonify(cds.cards(book(), body["prefetch"], _dt.date.today(), links))
+    # The cards' language: Accept-Language of the call, else Patient.communication (cds.py).
+    books = current_app.extensions["bonemets_fhir_books"]
+    asked = request.accept_languages.best_match(list(books)) if "Accept-Language" in request.headers else None
+    lang, guide = cds.choose_language(asked, body["prefetch"], list(books),
+                                      current_app.config["BABEL_DEFAULT_LOCALE"])
+    with force_locale(lang):
+        return jsonify(cds.cards(books[lang], body["prefetch"], _dt.date.today(), links, guide))
 
 
 @bp.post("/cds-services/<service_id>/feedback")
@@ -189,7 +196,9 @@ def init_app(app: Flask, rb) -> None:
     base = app.config.get("FHIR_CANONICAL_BASE") or DEFAULT_BASE
     app.extensions["bonemets_fhir"] = FhirBook(rb, rm, base)
     books = app.extensions.get("bonemets_books") or {}
-    app.extensions["bonemets_fhir_books"] = {
-        lang: (app.extensions["bonemets_fhir"] if b is rb else FhirBook(b, rm, base))
-        for lang, b in books.items()}
+    fhir_books = {}
+    for lang, b in books.items():  # each in its language (the resources' own titles: messages.py)
+        with app.app_context(), force_locale(lang):
+            fhir_books[lang] = app.extensions["bonemets_fhir"] if b is rb else FhirBook(b, rm, base)
+    app.extensions["bonemets_fhir_books"] = fhir_books
     app.register_blueprint(bp)

@@ -14,12 +14,25 @@ exactly the same ids, groups, facts and sources: only the words differ. A missin
 for an id or field the English rule book does not have, or a list with a different number of
 items stops the app from starting, naming the file and the id.
 
+Each translated text also records which English it was translated from: a short fingerprint of
+the English text, in ``rules/i18n/<lang>/_translated_from.yaml`` (the same nesting, file by
+file). When the English text under an id changes, its fingerprint no longer matches and the
+translation is *stale*: the app refuses to start, naming the file, the id and the field, as it
+does for a missing text (``flask rules check`` lists every stale text). After a translator has
+brought the text up to date and a reviewer has confirmed it,
+``python -m bonemets.i18n <lang> --confirm [FILE ...]`` records the current English. A text with
+no record yet (just added) is not refused; ``flask rules check`` warns about it and the tests
+require a record for every text of the repository's rule book.
+
 Pure like the loader: no Flask; files are read once, at start-up.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fnmatch
+import hashlib
+import json
 import os
 
 import yaml
@@ -28,9 +41,12 @@ from .rules import RuleBook, RuleBookError, _read_yaml, load_rulebook
 
 SOURCE_LANGUAGE = "en"
 TEXTS_FILE = "i18n/texts.yaml"
+FROM_FILE = "_translated_from.yaml"  # in rules/i18n/<lang>/: the English each text came from
+SAFETY_FILE = "safety.yaml"          # read by bonemets/safety.py, its texts put in here
 
 __all__ = ["SOURCE_LANGUAGE", "load_rulebooks", "load_language", "text_paths", "select",
-           "english_texts", "translation_status"]
+           "english_texts", "translation_status", "fingerprint", "stale_texts", "confirm",
+           "check_languages"]
 
 
 def _read(path: str, rel: str):
@@ -137,7 +153,53 @@ def _check(lang_rel, english: dict, translated) -> dict:
     return got
 
 
-def _overlay(root: str, lang: str, spec: dict, seen: set):
+def fingerprint(text) -> str:
+    """A short fingerprint of an English text (or list of texts), blind to line wrapping."""
+    items = text if isinstance(text, list) else [text]
+    flat = json.dumps([" ".join(str(t).split()) for t in items], ensure_ascii=False)
+    return hashlib.sha256(flat.encode("utf-8")).hexdigest()[:12]
+
+
+def _from_path(root: str, lang: str) -> tuple:
+    rel = f"i18n/{lang}/{FROM_FILE}"
+    return os.path.join(root, rel), rel
+
+
+def read_from(root: str, lang: str) -> dict:
+    """{file: {key path: fingerprint}} from ``rules/i18n/<lang>/_translated_from.yaml``."""
+    path, rel = _from_path(root, lang)
+    if not os.path.exists(path):
+        return {}
+    data = _read(path, rel) or {}
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise RuleBookError(rel, None, "must map each rule book file to the fingerprints of "
+                            "its English texts")
+    return {f: dict(_leaves(v)) for f, v in data.items()}
+
+
+def _stale(rel: str, english: dict, recorded: dict) -> tuple:
+    """([key path whose English changed since it was translated], [key path with no record])."""
+    changed, unrecorded = [], []
+    for at, en in english.items():
+        h = recorded.get(at)
+        if h is None:
+            unrecorded.append(at)
+        elif h != fingerprint(en):
+            changed.append(at)
+    return changed, unrecorded
+
+
+def _stale_error(lang: str, lang_rel: str, at) -> RuleBookError:
+    rid, field = _where(at)
+    return RuleBookError(lang_rel, rid, f"'{field}' was translated from an earlier English text "
+                         f"(the English has changed since): update the translation, then record "
+                         f"it with `python -m bonemets.i18n {lang} --confirm {lang_rel}` "
+                         "(`flask rules check` lists every out-of-date text)")
+
+
+def _overlay(root: str, lang: str, spec: dict, seen: set, recorded=None):
+    recorded = read_from(root, lang) if recorded is None else recorded
+
     def overlay(rel: str, data):
         patterns = patterns_for(spec, rel)
         if not patterns:
@@ -150,6 +212,9 @@ def _overlay(root: str, lang: str, spec: dict, seen: set):
                                 f"translation in this file")
         english = english_texts(data, patterns)
         got = _check(lang_rel, english, _read(path, lang_rel))
+        changed, _new = _stale(rel, english, recorded.get(rel, {}))
+        if changed:
+            raise _stale_error(lang, lang_rel, changed[0])
         data = copy.deepcopy(data)
         # Find every place first, then write: a text may also name its entry (a glossary term).
         places = [p for segs in patterns for p in select(data, segs)]
@@ -164,17 +229,29 @@ def load_language(root: str, lang: str) -> RuleBook:
     """The rule book with its texts in ``lang`` (a folder ``rules/i18n/<lang>/``)."""
     spec, _ = text_paths(root)
     seen: set = set()
-    rb = load_rulebook(root, overlay=_overlay(root, lang, spec, seen))
+    overlay = _overlay(root, lang, spec, seen)
+    rb = load_rulebook(root, overlay=overlay)
+    if f"i18n/{lang}/{SAFETY_FILE}" not in seen and patterns_for(spec, SAFETY_FILE):
+        rb.safety = _translated_safety(root, rb.safety, overlay)
     folder = os.path.join(root, "i18n", lang)
     for dirpath, _dirs, names in os.walk(folder):
         for name in names:
             if name.endswith((".yaml", ".yml")):
                 rel = os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/")
-                if rel not in seen:
+                if rel not in seen and rel != _from_path(root, lang)[1]:
                     raise RuleBookError(rel, None, "matches no text file of the rule book "
                                         "(its name must be that of the English file)")
     rb.language = lang
     return rb
+
+
+def _translated_safety(root: str, invariants: tuple, overlay) -> tuple:
+    """The safety statements' reasons in the language: safety.yaml is read by bonemets/safety.py
+    (after the rest of the rule book), so its texts are put in here, checked the same way."""
+    data = overlay(SAFETY_FILE, _read(os.path.join(root, SAFETY_FILE), SAFETY_FILE))
+    reasons = {i.get("id"): i.get("reason") for i in data if isinstance(i, dict)}
+    return tuple(dataclasses.replace(inv, reason=reasons.get(inv.id, inv.reason))
+                 for inv in invariants)
 
 
 def load_rulebooks(root: str, languages, english: RuleBook | None = None) -> dict:
@@ -236,7 +313,7 @@ def skeleton(root: str, lang: str) -> list:
         lang_rel = f"i18n/{lang}/{rel}"
         path = os.path.join(root, lang_rel)
         have = dict(_leaves(_read(path, lang_rel) or {})) if os.path.exists(path) else {}
-        merged = {at: have.get(at, en) for at, en in english.items()}
+        merged = {at: have.get(at, en) for at, en in english.items()}  # new: the English
         added = sum(1 for at in english if at not in have)
         if added or set(have) - set(english):
             os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -247,9 +324,113 @@ def skeleton(root: str, lang: str) -> list:
     return done
 
 
-if __name__ == "__main__":  # python -m bonemets.i18n LANG: add the missing texts to translate
-    import sys
+def _translations(root: str, lang: str, spec: dict):
+    """(file, translation file, {key path: English}, {key path: translated}) of every text file."""
+    for rel in _english_files(root, spec):
+        english = english_texts(_read(os.path.join(root, rel), rel), patterns_for(spec, rel))
+        lang_rel = f"i18n/{lang}/{rel}"
+        path = os.path.join(root, lang_rel)
+        have = dict(_leaves(_read(path, lang_rel) or {})) if os.path.exists(path) else {}
+        yield rel, lang_rel, english, have
+
+
+def stale_texts(root: str, lang: str) -> dict:
+    """{"changed": [(translation file, id, field)], "unrecorded": [...]}: the translated texts
+    whose English changed since they were translated, and those with no record of it yet."""
+    spec, _ = text_paths(root)
+    recorded = read_from(root, lang)
+    out: dict = {"changed": [], "unrecorded": []}
+    for rel, lang_rel, english, have in _translations(root, lang, spec):
+        changed, unrecorded = _stale(rel, {at: en for at, en in english.items() if at in have},
+                                     recorded.get(rel, {}))
+        out["changed"] += [(lang_rel, *_where(at)) for at in changed]
+        out["unrecorded"] += [(lang_rel, *_where(at)) for at in unrecorded]
+    return out
+
+
+def confirm(root: str, lang: str, files=()) -> list:
+    """Record the English each translated text now stands for (after a reviewer has checked the
+    translations): every file, or only ``files`` (names as ``placement/radiation.yaml`` or
+    ``i18n/es/placement/radiation.yaml``). Records of ids that are gone are dropped.
+    Returns [(translation file, number of texts whose record changed)]."""
+    spec, _ = text_paths(root)
+    recorded = read_from(root, lang)
+    wanted = {f.split(f"i18n/{lang}/", 1)[-1] for f in files}
+    out, done, rels = {}, [], set()
+    for rel, lang_rel, english, have in _translations(root, lang, spec):
+        rels.add(rel)
+        old = recorded.get(rel, {})
+        new = {at: old[at] for at in english if at in have and at in old}
+        if not wanted or rel in wanted:
+            new.update({at: fingerprint(en) for at, en in english.items() if at in have})
+            done.append((lang_rel, sum(1 for at in new if old.get(at) != new[at])))
+        if new:
+            out[rel] = _nest(new)
+    path, rel = _from_path(root, lang)
+    unknown = wanted - rels
+    if unknown:
+        raise RuleBookError(rel, None, f"no rule book text file named {sorted(unknown)}")
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(f"# The English each text of rules/i18n/{lang}/ was translated from: a fingerprint "
+                 "per text\n# (bonemets/i18n.py). Written by `python -m bonemets.i18n "
+                 f"{lang} --confirm` once a reviewer\n# has checked that the translations say what "
+                 "the English says now; never edited by hand.\n")
+        yaml.safe_dump(out, fh, allow_unicode=True, sort_keys=True, width=100)
+    return done
+
+
+def check_languages(root: str, languages) -> tuple:
+    """For ``flask rules check``: ([problem], [warning]) of every language but English. A
+    problem stops the app (a text missing, unknown or out of date); a warning does not."""
+    problems, warnings = [], []
+    for lang in languages:
+        if lang == SOURCE_LANGUAGE:
+            continue
+        try:
+            load_language(root, lang)
+        except RuleBookError as exc:
+            problems.append(f"language '{lang}': {exc}")
+        try:
+            stale = stale_texts(root, lang)
+        except RuleBookError as exc:
+            problems.append(f"language '{lang}': {exc}")
+            continue
+        for file, rid, field in stale["changed"]:
+            problems.append(f"{file}" + (f", id '{rid}'" if rid else "") + f": '{field}' is out of "
+                            "date (the English changed since it was translated)")
+        for file, rid, field in stale["unrecorded"]:
+            warnings.append(f"{file}" + (f", id '{rid}'" if rid else "") + f": '{field}' has no "
+                            f"record of the English it was translated from (python -m "
+                            f"bonemets.i18n {lang} --confirm {file})")
+    return problems, warnings
+
+
+def main(argv=None) -> int:
+    """``python -m bonemets.i18n LANG``: add the texts a language lacks (in English, to translate)
+    and list the out-of-date ones; ``--confirm [FILE ...]``: record the English the (checked)
+    translations now stand for."""
+    import argparse
 
     from .paths import RULES_DIR
-    for rel, n in skeleton(RULES_DIR, sys.argv[1]):
-        print(f"{rel}: {n} text(s) to translate")
+    ap = argparse.ArgumentParser(prog="python -m bonemets.i18n")
+    ap.add_argument("lang")
+    ap.add_argument("--confirm", nargs="*", metavar="FILE",
+                    help="record the current English for every text (or those of FILE)")
+    ap.add_argument("--rules", default=RULES_DIR)
+    args = ap.parse_args(argv)
+    if args.confirm is not None:
+        for rel, n in confirm(args.rules, args.lang, args.confirm):
+            if n:
+                print(f"{rel}: recorded the English of {n} text(s)")
+        return 0
+    for rel, n in skeleton(args.rules, args.lang):
+        if n:
+            print(f"{rel}: {n} text(s) to translate")
+    stale = stale_texts(args.rules, args.lang)
+    for file, rid, field in stale["changed"]:
+        print(f"{file}, id '{rid}': '{field}' is out of date (the English changed)")
+    return 1 if stale["changed"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

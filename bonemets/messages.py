@@ -6,8 +6,11 @@ a ``translations/es/LC_MESSAGES/messages.po`` made with ``pybabel extract -F bab
 """
 from __future__ import annotations
 
+from babel.lists import format_list
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from .answers import Problem
 
@@ -151,4 +154,107 @@ COND = {
     "join": _l(", and "),
 }
 
-__all__ = ["_", "_l"]
+
+# The safety statements of /rules (rules/safety.yaml), in words made from the rule book's own
+# names, group headings, warning and check titles (in the page's language). ``num``: how many
+# options the statement names.
+def _safety_words(kind, num, **words) -> str:
+    if kind == "never":
+        return ngettext("%(options)s is never under %(groups)s.",
+                        "%(options)s are each never under %(groups)s.", num, **words)
+    if kind == "at_least":
+        return ngettext("%(options)s is always under %(groups)s.",
+                        "%(options)s are each always under %(groups)s.", num, **words)
+    if kind == "caution":
+        return ngettext("%(options)s always carries the check %(title)s.",
+                        "%(options)s always carry the check %(title)s.", num, **words)
+    if kind == "flag":
+        return _("The warning %(title)s is always shown.", **words)
+    return _("Under %(group)s, %(options)s is never listed first: %(after)s comes before it.",
+             **words)
+
+
+def _quoted(text) -> str:
+    return _("“%(text)s”", text=text)
+
+
+def _names(items, style="standard") -> str:
+    loc = get_locale()
+    return format_list(list(items), style=style, locale=loc if loc is not None else "en")
+
+
+def safety_statement(inv, rb) -> str:
+    """What a safety invariant (bonemets/safety.py) requires, in plain words."""
+    options = [rb.options[o]["name"] for o in inv.options]
+    n = len(options)
+    heading = lambda g: _quoted(rb.meta["groups"][g]["heading"])  # noqa: E731
+    if inv.kind in ("never", "at_least"):
+        return _safety_words(inv.kind, n, options=_names(options),
+                             groups=_names(map(heading, inv.groups), "or"))
+    if inv.kind == "flag":
+        return " ".join(_safety_words("flag", 1, title=_quoted(rb.flags[f]["title"]))
+                        for f in inv.flags)
+    if inv.kind == "caution":
+        return _safety_words("caution", n, options=_names(options),
+                             title=_quoted(rb.cautions[inv.caution]["title"]))
+    return _safety_words(inv.kind, n, group=heading(inv.group), options=_names(options, "or"),
+                         after=_names((rb.options[o]["name"] for o in inv.after), "or"))
+
+
+# CDS Hooks cards (bonemets/cds.py) and the FHIR resources' own titles (bonemets/fhir.py): the
+# words around the rule book's texts, in the language of the card or resource.
+CDS = {
+    "title": _l("Bone metastases: options to discuss"),
+    "description": _l("Reads the primary cancer, kidney function, calcium, ECOG performance status "
+                      "and pain score from the record, and shows the treatment options often "
+                      "discussed for them, any red flags, and a link to the patient's discussion "
+                      "guide. Not medical advice."),
+    "why": _l("Why:"),
+    "from_record": _l("From the record:"),
+    "nothing": _l("nothing this guide uses."),
+    "not_in_record": _l("Not in the record (or too old):"),
+    "none_yet": _l("none yet: the guide needs more answers."),
+    "sources": _l("Sources:"),
+    "rule_book": _l("bonemets rule book %(version)s"),
+    "rule_book_reviewed": _l("bonemets rule book %(version)s (reviewed %(date)s)"),
+    "open": _l("Open the discussion guide, pre-filled from the record"),
+}
+
+
+# Problems with a CDS Hooks service call (bonemets/cds.py, sent in an OperationOutcome).
+CDS_PROBLEMS = {
+    "not_an_object": _l("The hook request must be a JSON object."),
+    "hook": _l("This service answers the '%(hook)s' hook only."),
+    "hook_instance": _l("Send a hookInstance (a UUID)."),
+    "patient_id": _l("Send context.patientId."),
+    "prefetch": _l("prefetch must be an object of FHIR resources."),
+}
+
+
+def cds_questions(n: int) -> str:
+    return ngettext("%(num)s question for the care team is open until the patient answers the "
+                    "guide.", "%(num)s questions for the care team are open until the patient "
+                    "answers the guide.", n)
+
+
+def cds_summary(n: int) -> str:
+    return ngettext("Bone metastases: %(num)s option often discussed for what the record shows. "
+                    "Open the patient's discussion guide.",
+                    "Bone metastases: %(num)s options often discussed for what the record shows. "
+                    "Open the patient's discussion guide.", n)
+
+
+FHIR_TEXTS = {
+    "questionnaire_title": _l("Bone metastases discussion guide: questions"),
+    "launch_patient": _l("The person the answers are about (to pre-fill from the record)"),
+    "from_record": _l("From the record: %(codes)s"),
+    "codesystem_title": _l("Bone metastases discussion guide: answer codes"),
+    "codesystem_description": _l("The answer values of the bonemets questionnaire. 'unknown' "
+                                 "means “I don't know”. Each question's ValueSet gives its own "
+                                 "wording."),
+    "answer_to": _l("Answer to: %(fields)s."),
+    "all_answers": _l("Every bonemets answer code"),
+}
+
+
+__all__ = ["_", "_l", "safety_statement"]

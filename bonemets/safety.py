@@ -70,29 +70,10 @@ class Invariant:
     file: str = FILE
 
     def describe(self, rb) -> str:
-        """What must hold, in plain words built from the rule book's own names (for /rules)."""
-        def names(ids, joiner="or"):
-            ns = [rb.options[o]["name"] for o in ids]
-            return ns[0] if len(ns) == 1 else ", ".join(ns[:-1]) + f" {joiner} " + ns[-1]
-
-        def heading(g):
-            return f'"{rb.meta["groups"][g]["heading"]}"'
-
-        many = len(self.options) > 1
-        if self.kind == "never":
-            return (f"{names(self.options, 'and')} {'are each' if many else 'is'} never under "
-                    + " or ".join(heading(g) for g in self.groups) + ".")
-        if self.kind == "at_least":
-            return (f"{names(self.options, 'and')} {'are each' if many else 'is'} always under "
-                    + " or ".join(heading(g) for g in self.groups) + ".")
-        if self.kind == "flag":
-            return " ".join(f'The warning "{rb.flags[f]["title"]}" is always shown.'
-                            for f in self.flags)
-        if self.kind == "caution":
-            return (f'{names(self.options, "and")} always {"carry" if many else "carries"} the '
-                    f'check "{rb.cautions[self.caution]["title"]}".')
-        return (f"Under {heading(self.group)}, {names(self.options)} is never listed first: "
-                f"{names(self.after)} comes before it.")
+        """What must hold, in plain words built from the rule book's own names (for /rules), in
+        the page's language: the wording is in bonemets/messages.py."""
+        from .messages import safety_statement  # here: the engine's checks need no Flask-Babel
+        return safety_statement(self, rb)
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,9 +6,12 @@ committed. At start-up :func:`catalog_dir` checks every configured language has 
 language without a .po stops the app; a .mo that is missing or older than its .po (a fresh
 checkout that skipped the build step) is compiled into a private temporary folder instead, with a
 warning, so pages are never half translated. Nothing is written into the source tree at run time.
+A catalog with an untranslated or a fuzzy entry (Babel marks an entry fuzzy when its English
+changed and the old translation may no longer fit) stops the app too, naming the entry: such an
+entry would show in English, or with an out-of-date meaning.
 
 ``python -m bonemets.translations`` compiles the .mo files in place (the build step, the same as
-``pybabel compile -d translations``).
+``pybabel compile -d translations``) and fails on an untranslated or fuzzy entry.
 """
 from __future__ import annotations
 
@@ -44,6 +47,33 @@ def compile_po(po: str, mo: str) -> int:
     return sum(1 for m in catalog if m.id and m.string and not m.fuzzy)
 
 
+def problems(po: str) -> list:
+    """The entries of a catalog that would not show translated: untranslated or fuzzy."""
+    with open(po, "rb") as fh:
+        catalog = read_po(fh)
+    out = []
+    for m in catalog:
+        if not m.id:
+            continue
+        strings = m.string if isinstance(m.string, (tuple, list)) else (m.string,)
+        first = m.id[0] if isinstance(m.id, (tuple, list)) else m.id
+        if m.fuzzy:
+            out.append(f"fuzzy (its English changed: check the translation, then remove the "
+                       f"fuzzy flag): {first!r}")
+        elif not all(strings):
+            out.append(f"untranslated: {first!r}")
+    return out
+
+
+def check(root: str, lang: str) -> None:
+    po = _paths(root, lang)[0]
+    found = problems(po)
+    if found:
+        raise CatalogError(f"{os.path.relpath(po)} has {len(found)} message(s) that would not "
+                           f"show in '{lang}': " + "; ".join(found[:5])
+                           + (" ..." if len(found) > 5 else ""))
+
+
 def stale(root: str, lang: str) -> bool:
     po, mo = _paths(root, lang)
     return not os.path.exists(mo) or os.path.getmtime(mo) < os.path.getmtime(po)
@@ -58,6 +88,7 @@ def catalog_dir(languages, root: str = TRANSLATIONS_DIR, source: str = "en", log
             raise CatalogError(f"the language '{lang}' is configured but has no message catalog "
                                f"({os.path.relpath(_paths(root, lang)[0])}): make one with "
                                "pybabel init (docs/ARCHITECTURE.md, 'Add a language')")
+        check(root, lang)
     todo = [lang for lang in wanted if stale(root, lang)]
     if not todo:
         return root
@@ -76,12 +107,24 @@ def catalog_dir(languages, root: str = TRANSLATIONS_DIR, source: str = "en", log
     return tmp
 
 
-def main() -> None:
+def main(argv=None) -> int:
+    """Compile every catalog (``--check``: only check them); 1 if one has an untranslated or
+    fuzzy entry."""
+    import sys
+    only_check = "--check" in (sys.argv[1:] if argv is None else argv)
+    bad = 0
     for lang in sorted(os.listdir(TRANSLATIONS_DIR)):
         po, mo = _paths(TRANSLATIONS_DIR, lang)
         if os.path.exists(po):
-            print(f"{os.path.relpath(mo)}: {compile_po(po, mo)} messages")
+            try:
+                check(TRANSLATIONS_DIR, lang)
+            except CatalogError as exc:
+                print(f"FAIL {exc}")
+                bad += 1
+            if not only_check:
+                print(f"{os.path.relpath(mo)}: {compile_po(po, mo)} messages")
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -10,6 +10,8 @@ if [ "${1:-}" = "--extract" ]; then
   "$PY" -m babel.messages.frontend extract -F babel.cfg -k _l --no-location --sort-output \
     --add-comments=Translators: --project=bonemets -o translations/messages.pot .
   "$PY" -m babel.messages.frontend update -i translations/messages.pot -d translations \
-    --no-fuzzy-matching --ignore-obsolete
+    --no-fuzzy-matching --ignore-obsolete --width 100
 fi
 "$PY" -m babel.messages.frontend compile -d translations --statistics
+# Fail the build on an untranslated or fuzzy entry (it would show in English, or out of date).
+"$PY" -m bonemets.translations --check

@@ -6,6 +6,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
+from html import escape as html_escape
+from html.parser import HTMLParser
+from types import SimpleNamespace
 
 import pytest
 import textstat
@@ -84,6 +89,88 @@ def test_a_stray_translation_file_and_an_undeclared_language_are_refused(tmp_pat
         i18n.load_rulebooks(str(rules), ["en", "es"])
     with pytest.raises(RuleBookError, match="'fr' is configured but not declared"):
         i18n.load_rulebooks(RULES_DIR, ["en", "fr"])
+
+
+def test_safety_statements_need_their_texts_too(tmp_path):
+    rules = _copy_rules(tmp_path)
+    _edit_yaml(rules / "i18n/es/safety.yaml", lambda d: d.pop("safety-radium-only-prostate"))
+    with pytest.raises(RuleBookError) as err:
+        i18n.load_rulebooks(str(rules), ["en", "es"])
+    assert (err.value.file, err.value.rule_id) == ("i18n/es/safety.yaml", "safety-radium-only-prostate")
+    assert "reason" in err.value.message
+    rules = _copy_rules(tmp_path / "b")
+    _edit_yaml(rules / "i18n/es/safety.yaml", lambda d: d.__setitem__("safety-no-such", {"reason": "x"}))
+    with pytest.raises(RuleBookError, match="does not have") as err:
+        i18n.load_rulebooks(str(rules), ["en", "es"])
+    assert (err.value.file, err.value.rule_id) == ("i18n/es/safety.yaml", "safety-no-such")
+
+
+# ---------------------------------------------------------------------------------------------
+# Stale translations: the English a text was translated from
+# ---------------------------------------------------------------------------------------------
+def _reword(path, rid, field, new):
+    _edit_yaml(path, lambda d: next(i for i in d if i["id"] == rid).__setitem__(field, new))
+
+
+def _flask(*args, env=None):
+    e = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args],
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          env=e, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_translated_text_records_the_english_it_came_from(lang):
+    assert i18n.stale_texts(RULES_DIR, lang) == {"changed": [], "unrecorded": []}
+
+
+def test_a_changed_english_text_makes_its_translation_stale(tmp_path):
+    rules = _copy_rules(tmp_path)
+    _reword(rules / "placement/radiation.yaml", "ebrt-painful-bone", "because",
+            "Radiation is the usual first treatment for a painful bone. It works in a few weeks.")
+    with pytest.raises(RuleBookError) as err:
+        i18n.load_rulebooks(str(rules), ["en", "es"])
+    assert (err.value.file, err.value.rule_id) == ("i18n/es/placement/radiation.yaml", "ebrt-painful-bone")
+    assert "'because' was translated from an earlier English text" in err.value.message
+    with pytest.raises(RuleBookError, match="earlier English"):  # the app does not start
+        create_app({"TESTING": True, "SECRET_KEY": "t", "RULES_DIR": str(rules)})
+    assert i18n.stale_texts(str(rules), "es")["changed"] == [
+        ("i18n/es/placement/radiation.yaml", "ebrt-painful-bone", "because")]
+    assert i18n.load_rulebooks(str(rules), ["en"])  # English alone still loads
+    # A reviewer has checked (and the translator updated) the Spanish: record it.
+    assert i18n.main(["es", "--confirm", "placement/radiation.yaml", "--rules", str(rules)]) == 0
+    assert i18n.stale_texts(str(rules), "es") == {"changed": [], "unrecorded": []}
+    assert i18n.load_rulebooks(str(rules), ["en", "es"])["es"].rules_by_id["ebrt-painful-bone"].text
+
+
+def test_rewrapping_the_english_is_not_a_change(tmp_path):
+    rules = _copy_rules(tmp_path)
+    en = yaml.safe_load((rules / "placement/radiation.yaml").read_text(encoding="utf-8"))
+    old = next(i for i in en if i["id"] == "ebrt-painful-bone")["because"]
+    _reword(rules / "placement/radiation.yaml", "ebrt-painful-bone", "because", old.replace(" ", "\n  ", 2) + " ")
+    assert i18n.stale_texts(str(rules), "es")["changed"] == []
+
+
+def test_rules_check_lists_every_stale_text(tmp_path):
+    rules = _copy_rules(tmp_path)
+    _reword(rules / "placement/radiation.yaml", "ebrt-painful-bone", "because", "Radiation helps a painful bone.")
+    _reword(rules / "safety.yaml", "safety-radium-only-prostate", "reason",
+            "Radium-223 is only for prostate cancer in the bones.")
+    _edit_yaml(rules / "options.yaml", lambda d: next(o for o in d if o["id"] == "surgery")["benefits"]
+               .__setitem__(0, "It can make a weak bone strong again."))
+    # A new text with no record yet (just translated) is a warning, not a failure.
+    _edit_yaml(rules / "i18n/es/_translated_from.yaml", lambda d: d["questions.yaml"]["rules"].pop("ask-bone-sites"))
+    r = _flask("rules", "check", env={"BONEMETS_RULES_DIR": str(rules)})
+    assert r.returncode == 1, r.stdout + r.stderr
+    for line in ["FAIL i18n/es/placement/radiation.yaml, id 'ebrt-painful-bone': 'because' is out of date",
+                 "FAIL i18n/es/safety.yaml, id 'safety-radium-only-prostate': 'reason' is out of date",
+                 "FAIL i18n/es/options.yaml, id 'surgery': 'benefits' is out of date",
+                 "WARNING i18n/es/questions.yaml, id 'rules': 'ask-bone-sites.text' has no record"]:
+        assert line in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    ok = _flask("rules", "check")
+    assert ok.returncode == 0 and "Languages: en, es; 0 problem(s)" in ok.stdout, ok.stderr
 
 
 def _string_leaves(node, at=()):
@@ -219,11 +306,13 @@ def test_content_reads_at_grade_8_or_lower(books, lang, spanish_textstat):
     parts["warnings"] = " ".join(f["title"] + ". " + f["action"] for f in rb.flags.values())
     parts["glossary"] = " ".join(g["term"] + ". " + g["means"] for g in rb.glossary)
     parts["caveat"] = rb.caveat + " " + rb.meta["emergency_notice"]
+    parts["safety"] = " ".join(inv.reason for inv in rb.safety)  # shown on /rules
     for name, text in parts.items():
         fh, sp = ts.fernandez_huerta(text), ts.szigriszt_pazos(text)
         assert fh >= MIN_FERNANDEZ_HUERTA[lang], f"{name}: Fernández-Huerta {fh:.0f}"
         assert sp >= MIN_SZIGRISZT_PAZOS[lang], f"{name}: Szigriszt-Pazos {sp:.0f}"
-    hard = [(r.id, ts.fernandez_huerta(r.text)) for r in rb.all_rules()
+    hard = [(r.id, ts.fernandez_huerta(r.text))
+            for r in [*rb.all_rules(), *(SimpleNamespace(id=i.id, text=i.reason) for i in rb.safety)]
             if len(r.text.split()) >= 10 and ts.fernandez_huerta(r.text) < MIN_FH_ONE_TEXT[lang]]
     assert not hard, hard
 
@@ -275,6 +364,29 @@ def test_a_catalog_left_uncompiled_is_compiled_at_start_up(tmp_path):
     assert not os.path.exists(tmp_path / "t" / "es" / "LC_MESSAGES" / "messages.mo")
     with pytest.raises(translations.CatalogError, match="'fr'"):
         translations.catalog_dir(["en", "fr"], root=str(tmp_path / "t"))
+
+
+@pytest.mark.parametrize("change,words", [
+    (lambda m: m.flags.add("fuzzy"), "fuzzy (its English changed"),
+    (lambda m: setattr(m, "string", ""), "untranslated"),
+])
+def test_a_catalog_with_a_fuzzy_or_untranslated_entry_stops_the_app(tmp_path, change, words):
+    """Babel marks an entry fuzzy when its English changed and the old translation was kept as
+    a guess: it would show in English (pybabel compile leaves it out) or with an old meaning."""
+    from babel.messages.pofile import write_po
+
+    from bonemets import translations
+    shutil.copytree(TRANSLATIONS_DIR, tmp_path / "t", ignore=shutil.ignore_patterns("*.mo"))
+    po = tmp_path / "t" / "es" / "LC_MESSAGES" / "messages.po"
+    cat = _catalog("es")
+    entry = cat["Treatment options"]
+    change(entry)
+    with open(po, "wb") as fh:
+        write_po(fh, cat, width=100)
+    with pytest.raises(translations.CatalogError, match=re.escape(words)) as err:
+        translations.catalog_dir(["en", "es"], root=str(tmp_path / "t"))
+    assert "'Treatment options'" in str(err.value)
+    assert translations.problems(os.path.join(TRANSLATIONS_DIR, "es", "LC_MESSAGES", "messages.po")) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,13 +531,55 @@ def _spanish_pages(client, typical):
     return pages
 
 
-# Words still typed into templates or Python, not yet wrapped for Babel (listed in the README's
-# "Languages": left untranslated). Remove each as it is wrapped.
-NOT_YET_WRAPPED = {("/rules", "I don't know"), ("/rules", "Questions to ask"),
-                   ("/rules", "PSMA PET scan"),  # in a safety statement (safety.yaml: English)
-                   ("/about", "About this guide"), ("/about", "Clear my answers"),
-                   ("/about", "Words you may hear"),
-                   }
+class _PageLanguageText(HTMLParser):
+    """The text a page shows in its own language: everything but scripts, styles, code, web
+    addresses and elements marked with another language (``lang="en"``: titles of sources, the
+    language switch), with the labels screen readers read (aria-label, title, alt). Unlike
+    test_content.visible_text it keeps the sources and the rule meta."""
+    VOID = {"input", "br", "meta", "link", "img", "hr", "source", "wbr", "area", "col"}
+
+    def __init__(self, lang):
+        super().__init__()
+        self.lang, self.stack, self.out, self.marked = lang, [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        a = dict(attrs)
+        other = a.get("lang") not in (None, self.lang)
+        if other and not (self.stack and self.stack[-1]):
+            self.marked.append((tag, a))
+        skip = (other or tag in ("script", "style", "code")
+                or "url" in (a.get("class") or "").split())
+        self.stack.append(skip or (self.stack[-1] if self.stack else False))
+        if not (other or (len(self.stack) > 1 and self.stack[-2])):  # what screen readers say
+            self.out += [a[k] for k in ("aria-label", "title", "alt", "placeholder") if a.get(k)]
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if not (self.stack and self.stack[-1]) and data.strip():
+            self.out.append(data.strip())
+
+
+def page_language_text(html, lang):
+    """(the page's text in ``lang``, [(tag, attributes) of each element marked otherwise])."""
+    p = _PageLanguageText(lang)
+    p.feed(html)
+    return re.sub(r"\s+", " ", " ".join(p.out)), p.marked
+
+
+# Short English words that are not Spanish words: any of them left on a Spanish page, outside an
+# element marked lang="en", is English that was not translated (or not marked as a citation).
+ENGLISH_WORDS = {"the", "and", "of", "with", "your", "you", "is", "for", "this", "not", "are",
+                 "to", "what", "when", "how", "which", "from", "or", "be", "it", "that", "an",
+                 "has", "have", "can", "will", "in", "on", "at", "by"}
+
+
+def english_words(text):
+    return [w for w in re.findall(r"[^\W\d_]+", text) if w.lower() in ENGLISH_WORDS]
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -433,15 +587,45 @@ def test_no_english_rule_book_or_catalog_text_on_a_spanish_page(es_client, typic
     english = _english_strings(lang)
     assert len(english) > 500
     for path, html in _spanish_pages(es_client, typical).items():
-        text = visible_text(html)
-        left = sorted(e for e in english if e in text and (path, e) not in NOT_YET_WRAPPED)
+        text, _marked = page_language_text(html, lang)
+        left = sorted(e for e in english if e in text)
         assert not left, f"{path}: {left[:5]}"
+        assert not english_words(text), f"{path}: {english_words(text)[:10]}"
+
+
+def test_only_titles_of_sources_and_language_names_are_marked_english(es_client, typical):
+    """What a Spanish page marks lang="en" (so the checks above pass it by) is what is right to
+    leave in English: who published a source and its title, a source's key (whose tooltip is
+    the title), and the link to the English pages."""
+    pages = _spanish_pages(es_client, typical)
+    for path, html in pages.items():
+        for tag, a in page_language_text(html, "es")[1]:
+            assert a.get("lang") == "en", (path, tag, a)
+            ok = ((tag == "span" and not a.get("class")) or (tag == "a" and "cite" in a.get("class", ""))
+                  or a.get("hreflang") == "en" or tag == "li")
+            assert ok, (path, tag, a)
+    rules = pages["/rules"]
+    assert re.search(r'<span lang="en">[^<]*\. <cite>', rules)
+    title = next(iter(i18n.load_rulebooks(RULES_DIR, ["en"])["en"].sources.values()))["title"]
+    assert f"<cite>{html_escape(title)}</cite></span>" in rules
+    # Marked English is passed by; the same English unmarked is caught.
+    text, marked = page_language_text(rules, "es")
+    assert len(marked) > 100 and not english_words(text)
+    unmarked = re.sub(r' lang="en"', "", rules)
+    assert len(english_words(page_language_text(unmarked, "es")[0])) > 100
 
 
 def test_the_english_left_check_can_fail(es_client, typical):
     english = _english_strings("es")
     html = es_client.post("/plan", data=typical, follow_redirects=True).get_data(as_text=True)  # English
-    assert sum(1 for e in english if e in visible_text(html)) > 50
+    shown = visible_text(html)  # once (it was read again for each string)
+    assert sum(1 for e in english if e in shown) > 50
+    assert not page_language_text(html, "es")[0].strip()  # <html lang="en">: all of it English
+    text, _ = page_language_text(html.replace('<html lang="en">', '<html lang="es">'), "es")
+    assert sum(1 for e in english if e in text) > 50 and len(english_words(text)) > 200
+    planted = "<p>Radiation to the painful bone is the usual first treatment.</p>"
+    assert english_words(page_language_text(planted, "es")[0])
+    assert not english_words(page_language_text(planted.replace("<p>", '<p lang="en">'), "es")[0])
 
 
 def test_fhir_questionnaire_in_the_page_language(es_client):
@@ -496,3 +680,33 @@ def test_import_problems_in_spanish(es_client):
     assert "Esto no es un JSON válido." in html and "This is not valid JSON" not in html
     html = es_client.post("/questionnaire/import?lang=en", data={"response": "{not json"}).get_data(as_text=True)
     assert "This is not valid JSON. Paste the whole QuestionnaireResponse file." in html
+
+
+def test_rules_page_safety_statements_in_spanish(es_app, es_client, books):
+    """/rules in Spanish: each safety statement's requirement worded from the Spanish option
+    names, group headings, warning and check titles, and its reason from rules/i18n/es/."""
+    import html as _html
+
+    from flask_babel import force_locale
+    es, en = books["es"], books["en"]
+    page = es_client.get("/rules?lang=es").get_data(as_text=True)
+    with es_app.test_request_context("/?lang=es"), force_locale("es"):
+        statements = {inv.id: inv.describe(es) for inv in es.safety}
+    for inv, en_inv in zip(es.safety, en.safety):
+        start = page.index(f'id="{inv.id}"')
+        block = " ".join(_html.unescape(page[start:page.index("</div>", start)]).split())
+        assert inv.reason in block and inv.reason != en_inv.reason, inv.id
+        assert statements[inv.id] in block, inv.id
+        raw = page[page.rfind("<div", 0, start):page.index("</div>", start)]
+        assert not english_words(page_language_text(raw, "es")[0]), (inv.id, block)
+    heading = es.meta["groups"]["discuss"]["heading"]
+    assert statements["safety-radium-only-prostate"] == (
+        f"La opción {es.options['radium_223']['name']} nunca está en “{heading}”.")
+    assert statements["safety-cord-symptoms-flag"] == (
+        f"Siempre se muestra el aviso “{es.flags['spinal_cord_compression']['title']}”.")
+    assert "Las opciones" in statements["safety-cord-symptoms-no-pain-only-procedure"]
+    assert " y " in statements["safety-cord-symptoms-no-pain-only-procedure"]
+    assert "siempre lleva la revisión" in statements["safety-zoledronic-kidney-check"]
+    assert "nunca aparece primero" in statements["safety-broken-long-bone-stabilise-first"]
+    # English (no request language): the English wording, as before.
+    assert en.safety[0].describe(en).startswith("The warning “")

@@ -88,3 +88,25 @@ def test_the_switch_keeps_the_answers(es_page: Page):
     with page.expect_navigation():
         page.locator("form[action='/questionnaire'] button[type=submit]").first.click()
     expect(page.locator('input[name="prostate_status"][value="castration_resistant"]')).to_be_checked()
+
+
+@pytest.mark.parametrize("path,heading", [
+    ("/rules", "El libro de reglas: cómo se eligen las opciones"),
+    ("/about", "Acerca de esta guía"),
+])
+def test_rules_and_about_in_spanish_pass_axe(es_page: Page, path, heading):
+    """The rule book page (safety statements and their reasons included) and the about page are
+    in Spanish; the titles of sources, in English, are marked lang="en"; axe finds nothing."""
+    page = es_page
+    page.goto(path)
+    _spanish(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    if path == "/rules":
+        expect(page.locator("#safety h2")).to_have_text("Reglas de seguridad que todo plan debe cumplir")
+        expect(page.locator("#safety-radium-only-prostate")).to_contain_text("Debe cumplirse: La opción")
+        expect(page.locator("#safety-radium-only-prostate")).to_contain_text("El radio-223 es solo para")
+        cite = page.locator(".sources-list cite").first
+        expect(cite.locator("xpath=..")).to_have_attribute("lang", "en")
+    else:
+        expect(page.locator("#words")).to_have_text("Palabras que puede oír")
+    _no_axe_violations(page)
