@@ -114,9 +114,10 @@ class GunicornConf(Gunicorn):
     production settings (worker class, workers, threads, keep-alive, limits); TARGET None serves
     the config's own app (the bonemets app), another target (``hello:app``) the same way."""
 
-    def __init__(self, target: str | None, cwd: str, env: dict | None = None):
+    def __init__(self, target: str | None, cwd: str, env: dict | None = None,
+                 args: list | None = None):
         cmd = [_gunicorn(), "-c", os.path.join(ROOT, "deploy", "gunicorn.conf.py"),
-               "-b", f"{HOST}:{free_port()}", "--graceful-timeout", "5"]
+               "-b", f"{HOST}:{free_port()}", "--graceful-timeout", "5", *(args or [])]
         self._start(cmd + ([target] if target else []), target or "deploy/gunicorn.conf.py",
                     cwd, env)
 
@@ -188,3 +189,34 @@ def print_table(headers: list, rows: list):
     for r in rows:
         print("  ".join(str(c).rjust(w) if isinstance(c, (int, float)) or str(c)[:1].isdigit()
                         else str(c).ljust(w) for c, w in zip(r, cols)))
+
+
+def kept_cookies(secret_key: str, n: int, seed: int = 20261201) -> list:
+    """``n`` answers cookies (``bonemets_answers`` values) of fresh random answer sets, made by
+    the app's own post/redirect/get code (bonemets/views/carry.py ``save``) with ``secret_key``:
+    what a browser holds after POST /plan. A server with the same SECRET_KEY renders GET /plan
+    and GET /summary from them; each is valid for ANSWERS_MAX_AGE (2 hours by default)."""
+    import random
+
+    from flask import Response
+
+    from app import create_app
+    from bonemets.scenarios import random_answers
+    from bonemets.views import carry
+
+    app = create_app({"TESTING": True, "SECRET_KEY": secret_key})
+    rb = app.extensions["bonemets"]
+    rng = random.Random(seed)
+    out = []
+    with app.test_request_context("/plan", method="POST"):
+        for _ in range(n):
+            answers = random_answers(rb, rng)
+            pairs = [(k, str(x)) for k, v in answers.items()
+                     for x in (v if isinstance(v, list) else [v])]
+            response = Response()
+            carry.save(response, pairs)
+            cookie = response.headers["Set-Cookie"].split(";", 1)[0]
+            name, _, value = cookie.partition("=")
+            assert name == carry.COOKIE and value, cookie
+            out.append(value)
+    return out

@@ -1,13 +1,16 @@
 """Do PDFs starve the other pages? /healthz latency while 16 clients ask for PDFs at once.
 
-    python benchmarks/pdf_load.py [--duration 15] [--clients 16] [--slots 1 0]
+    python benchmarks/pdf_load.py [--duration 15] [--clients 16] [--settings 1:1 1:0 0:0]
 
-For each PDF_SLOTS setting (BONEMETS_PDF_SLOTS: PDFs rendered at once per process; 0 means no
-limit), starts the app under ``gunicorn -c deploy/gunicorn.conf.py`` on a free 127.0.0.1 port,
+For each setting SLOTS:PROCESS (BONEMETS_PDF_SLOTS: PDFs rendered at once per process, 0 means
+no limit; BONEMETS_PDF_PROCESS: 1 renders them in the worker's helper process, 0 in the
+request's own thread, bonemets/pdf.py), starts the app under ``gunicorn -c deploy/gunicorn.conf.py`` on a free 127.0.0.1 port,
 then measures /healthz with wrk (one connection, requests back to back) three ways: alone, and
 while ``--clients`` client threads each post /summary.pdf over and over (a fresh random answer
 set each time, with a real CSRF token; after a 503 a client waits the Retry-After it was given,
-as a browser's person would, capped at 1 s). Prints /healthz p50/p99 alone and under PDF load,
+as a browser's person would, capped at 1 s). Before measuring, PDFs are asked for until each
+worker has rendered some (WeasyPrint is imported, and the helper started, on a process's first
+PDF). Prints /healthz p50/p99 alone and under PDF load,
 and the PDFs served (200), turned away (503) and failed, with the PDFs' own p50. Nothing is
 asserted.
 """
@@ -73,8 +76,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=15, help="seconds a measurement (default 15)")
     ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--slots", type=int, nargs="+", default=[1, 0],
-                    help="PDF_SLOTS settings to compare (default: 1 0)")
+    ap.add_argument("--max-requests", type=int, metavar="N",
+                    help="override the config's max_requests (0: never recycle a worker; a "
+                         "worker restarting during the run stalls the connections it had)")
+    ap.add_argument("--settings", nargs="+", default=["1:1", "1:0", "0:0"],
+                    help="SLOTS:PROCESS settings to compare (default: 1:1 1:0 0:0)")
     args = ap.parse_args(argv)
     vocab = load_vocab()
     rows = []
@@ -82,15 +88,21 @@ def main(argv=None) -> int:
           f"load average {os.getloadavg()[0]:.2f} before", flush=True)
     with tempfile.TemporaryDirectory(prefix="bonemets-pdfload-") as tmp:
         script = write_script(tmp, "get", "get", vocab)
-        for slots in args.slots:
-            env = {**secret_env(), "BONEMETS_PDF_SLOTS": str(slots)}
-            with GunicornConf(None, cwd=ROOT, env=env) as app:
+        for setting in args.settings:
+            slots, process = (int(x) for x in setting.split(":"))
+            env = {**secret_env(), "BONEMETS_PDF_SLOTS": str(slots),
+                   "BONEMETS_PDF_PROCESS": str(process)}
+            extra = [] if args.max_requests is None else ["--max-requests", str(args.max_requests)]
+            with GunicornConf(None, cwd=ROOT, env=env, args=extra) as app:
                 app.wait_ready("/healthz")
                 token, cookie = csrf_session(app.port)
-                # WeasyPrint is imported on a process's first PDF: not measured.
+                # WeasyPrint is imported on a process's first PDF: not measured. Warm until
+                # both workers (and their helpers) have rendered a few, or 60 s.
                 warm = threading.Event()
                 w = pdf_clients(app.port, token, cookie, 4, warm)
-                time.sleep(3)
+                deadline = time.monotonic() + 60
+                while len(w["ok"]) < 8 and time.monotonic() < deadline:
+                    time.sleep(0.2)
                 warm.set()
                 for t in w["threads"]:
                     t.join(timeout=30)
@@ -102,7 +114,8 @@ def main(argv=None) -> int:
                 stop.set()
                 for t in load["threads"]:
                     t.join(timeout=30)
-            label = f"PDF_SLOTS={slots}" + (" (no limit)" if slots == 0 else "")
+            label = (f"PDF_SLOTS={slots}" + (" (no limit)" if slots == 0 else "")
+                     + (", helper process" if process else ", in the thread"))
             ok = load["ok"]
             none = f"none in {args.duration} s"  # wrk saw no answer at all
             rows.append([label, f"{alone['p50_us'] / 1000:.1f}", f"{alone['p99_us'] / 1000:.1f}",

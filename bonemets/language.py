@@ -6,7 +6,8 @@ plans are the same in every language: only words differ.
 """
 from __future__ import annotations
 
-from flask import current_app
+import flask_babel
+from flask import current_app, g, has_app_context
 from flask_babel import get_locale
 
 from .rules import RuleBook
@@ -26,3 +27,25 @@ def rulebook() -> RuleBook:
 def form_class():
     forms = current_app.extensions.get("bonemets_forms") or {}
     return forms.get(code()) or current_app.extensions["bonemets_form"]
+
+
+def translations():
+    """Flask-Babel's translations for the current locale, looked up once per request and locale.
+
+    Flask-Babel's own ``gettext`` finds the context, the locale, its name and the catalog again
+    on every call (about 150 calls a results page). This keeps the catalog it returned on
+    Flask-Babel's per-request namespace, with the ``Locale`` object it was found for: a
+    ``force_locale`` block (which sets another ``Locale`` object) or ``refresh()`` (which drops
+    it) makes the next call look it up again, so the answer is always Flask-Babel's own."""
+    if not has_app_context():
+        return flask_babel.get_translations()
+    ns = g.get("_flask_babel")
+    if ns is not None:
+        memo = getattr(ns, "bonemets_translations", None)
+        if memo is not None and memo[0] is getattr(ns, "babel_locale", None) is not None:
+            return memo[1]
+    t = flask_babel.get_translations()
+    ns = g.get("_flask_babel")
+    if ns is not None:
+        ns.bonemets_translations = (getattr(ns, "babel_locale", None), t)
+    return t

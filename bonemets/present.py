@@ -152,13 +152,14 @@ def reason_view(rb: RuleBook, r) -> dict:
             "said": said(rb, r.facts)}
 
 
-def option_card(rb: RuleBook, o) -> dict:
+def option_card(rb: RuleBook, o, lead_order: dict | None = None) -> dict:
     """One option as every output shows it: catalog entry, group, reasons on both sides, checks.
 
     ``lead`` is the one reason shown up front (the first of the option's own group: reasons come
     in precedence order), ``more`` the rest (folded); ``strength`` how many rules of its own group
     placed it (the order within a group, see ``order_cards``). ``checks`` are the cautions shown:
-    only where the option is listed to talk about (meta.yaml ``listed_groups``)."""
+    only where the option is listed to talk about (meta.yaml ``listed_groups``). ``lead_order``:
+    ``lead_order(rb)``, made once per page by ``present``."""
     reasons = [reason_view(rb, r) for r in o.reasons]
     rank = rb.precedence[0]  # the group that always wins (a safety rule) is shown as "against"
     own = [r for r in reasons if r["group"] == o.group]
@@ -175,7 +176,7 @@ def option_card(rb: RuleBook, o) -> dict:
         "lead": reasons[0] if reasons else None,
         "more": reasons[1:],
         "strength": len(own),
-        "lead_rank": _lead_rank(rb, own),
+        "lead_rank": _lead_rank(rb, own, lead_order),
     }
 
 
@@ -185,8 +186,13 @@ def lead_rules(rb: RuleBook) -> list:
     return list((rb.meta.get("ordering") or {}).get("lead_rules") or ())
 
 
-def _lead_rank(rb: RuleBook, own: list) -> int:
-    order = {rid: i for i, rid in enumerate(lead_rules(rb))}
+def lead_order(rb: RuleBook) -> dict:
+    """Rule id -> its place in ``lead_rules``."""
+    return {rid: i for i, rid in enumerate(lead_rules(rb))}
+
+
+def _lead_rank(rb: RuleBook, own: list, order: dict | None = None) -> int:
+    order = lead_order(rb) if order is None else order
     ranks = [order[r["rule"]] for r in own if r["rule"] in order]
     return min(ranks) if ranks else len(order)
 
@@ -339,7 +345,8 @@ class Shown:
 def present(rb: RuleBook, plan: Plan, answers: dict, compare: list | None = None) -> Shown:
     """``compare``: the option ids the person chose to see side by side (none: the first
     ``COMPARE_FIRST`` listed)."""
-    cards = {o.id: option_card(rb, o) for o in plan.options}
+    order = lead_order(rb)
+    cards = {o.id: option_card(rb, o, order) for o in plan.options}
     groups = []
     for g in group_order(rb):
         meta = rb.meta["groups"][g]
@@ -355,8 +362,9 @@ def present(rb: RuleBook, plan: Plan, answers: dict, compare: list | None = None
     listed = [c for c in page_order if c["group"] in listed_groups]
     unlikely = [c for c in page_order if c["group"] == rb.precedence[0]]
     # The summary shows the lead reason of each listed option; the unlikely ones by name.
+    listed_ids = {c["id"] for c in listed}
     for card in cards.values():
-        card["shown"] = [card["lead"]] if card["id"] in {c["id"] for c in listed} else []
+        card["shown"] = [card["lead"]] if card["id"] in listed_ids else []
         # On paper a listed option gets its lead reason's first sentence (whole, never cut).
         card["print_reason"] = first_sentence(card["lead"]["text"]) if card["lead"] else ""
     shown_grid = grid(rb, listed, compare)

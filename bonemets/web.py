@@ -114,6 +114,15 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES",
                           translations.catalog_dir(languages, log=app.logger))
     Babel(app, locale_selector=locale)
+    # The same callables Flask-Babel installs, with the catalog looked up once per request.
+    tr = language.translations
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: tr().ugettext(s),
+        ngettext=lambda s, p, n: tr().ungettext(s, p, n),
+        pgettext=lambda c, s: tr().upgettext(c, s),
+        npgettext=lambda c, s, p, n: tr().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
     @app.after_request
     def _vary(response):

@@ -20,6 +20,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import ServiceUnavailable
 from wtforms.validators import ValidationError
 
+from .. import fragments
 from . import carry
 from .common import (answers_gone, cached_page, csrf_failed, form_class, kept_form, parse_form,
                      plan_context, reshow, rulebook)
@@ -60,6 +61,10 @@ def sentence(text) -> str:
     """Text ending in exactly one full stop (or its own ? or !): never "..", never none."""
     t = str(text).rstrip()
     return t if t.endswith((".", "?", "!", "…")) else t + "."
+
+
+# Answer-independent parts of a page (option cards' catalog parts), rendered once per process.
+bp.add_app_template_global(fragments.once, "once")
 
 
 @bp.app_template_global("rule_anchor")
@@ -177,6 +182,18 @@ def pdf_slots() -> threading.BoundedSemaphore | None:
     return slots or None
 
 
+def pdf_process() -> bool:
+    """Render PDFs in a helper process (bonemets/pdf.py), so a PDF never holds the GIL of the
+    worker that serves the other pages: ``PDF_PROCESS`` (config), else the environment's
+    ``BONEMETS_PDF_PROCESS=1``. Off by default: benchmarks/pdf_load.py measured it better
+    without worker recycling but, in one run with the config's max_requests, with second-long
+    /healthz stalls around a worker restart (README "Performance")."""
+    cfg = current_app.config
+    if cfg.get("PDF_PROCESS") is not None:
+        return bool(cfg["PDF_PROCESS"])
+    return os.environ.get("BONEMETS_PDF_PROCESS", "0") not in ("", "0")
+
+
 @bp.post("/summary.pdf")
 def summary_pdf():
     answers, error = parse_form()
@@ -186,10 +203,17 @@ def summary_pdf():
     if slots is not None and not slots.acquire(timeout=current_app.config.get("PDF_WAIT", 0.05)):
         raise ServiceUnavailable(retry_after=int(current_app.config.get("PDF_RETRY_AFTER", 2)))
     try:
-        from ..pdf import render_pdf  # WeasyPrint is slow to import: only when a PDF is asked for
+        from .. import pdf  # WeasyPrint is slow to import: only when a PDF is asked for
         ctx = plan_context(answers)
         html = render_template("summary.html", pdf=True, **ctx)
-        data = render_pdf(html, base_url=request.url_root, paper=ctx["paper"])
+        cfg = current_app.config
+        try:
+            data = pdf.render_pdf(html, base_url=request.url_root, paper=ctx["paper"],
+                                  separate_process=pdf_process(),
+                                  processes=int(cfg.get("PDF_SLOTS", 1)) or 2,
+                                  timeout=float(cfg.get("PDF_TIMEOUT", 20)))
+        except pdf.Busy:
+            raise ServiceUnavailable(retry_after=int(cfg.get("PDF_RETRY_AFTER", 2)))
     finally:
         if slots is not None:
             slots.release()

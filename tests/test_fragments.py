@@ -1,0 +1,107 @@
+"""The catalog parts of option cards are rendered once per process and language
+(bonemets/fragments.py ``once``): the pages made with that cache must be byte for byte the pages
+made without it, for any answers, in every language, whatever other answers filled the cache
+first, so the cache can never show one person's text to another."""
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from flask import Response
+from markupsafe import Markup
+
+from app import create_app
+from bonemets import fragments
+from bonemets.scenarios import random_answers
+from bonemets.views import carry
+
+LANGS = ["en", "es"]
+TOKEN = re.compile(rb'name="csrf_token" value="[^"]*"')
+
+
+def _app(**extra):
+    return create_app({"TESTING": True, "SECRET_KEY": "fragments", **extra})
+
+
+@pytest.fixture(scope="module")
+def apps():
+    return _app(), _app(FRAGMENT_CACHE=False)
+
+
+def _random_pairs(rb, rng) -> list:
+    """A random answer set, sometimes with options ticked to compare, the decision steps and
+    large print: every choice the kept answers can carry."""
+    answers = random_answers(rb, rng)
+    pairs = [(k, str(x)) for k, v in answers.items() for x in (v if isinstance(v, list) else [v])]
+    if rng.random() < 0.3:
+        pairs += [("compare", o) for o in rng.sample(sorted(rb.options), 3)]
+    if rng.random() < 0.3:
+        pairs += [("decide_sure_sure", rng.choice("yn")), ("print_size", "large")]
+    if rng.random() < 0.3:
+        pairs += [("decide_leaning", rng.choice(sorted(rb.options))), ("paper", "letter")]
+    return pairs
+
+
+def _cookie(app, pairs) -> str:
+    with app.test_request_context("/plan", method="POST"):
+        response = Response()
+        carry.save(response, pairs)
+    return response.headers["Set-Cookie"].split(";", 1)[0].partition("=")[2]
+
+
+def _page(client, path, cookie, lang) -> bytes:
+    client.set_cookie(carry.COOKIE, cookie)
+    r = client.get(path, headers={"Accept-Language": lang})
+    assert r.status_code == 200, (path, lang, r.status_code)
+    return TOKEN.sub(b'name="csrf_token" value="-"', r.data)  # each session has its own token
+
+
+def test_cached_pages_are_byte_identical_to_uncached_ones(apps):
+    cached, plain = apps
+    rb = cached.extensions["bonemets"]
+    rng = random.Random(20261201)
+    c_client, p_client = cached.test_client(), plain.test_client()
+    checked = 0
+    for _ in range(40):
+        cookie = _cookie(cached, _random_pairs(rb, rng))
+        for lang in LANGS:
+            for path in ("/plan", "/summary"):
+                got, want = _page(c_client, path, cookie, lang), _page(p_client, path, cookie, lang)
+                assert got == want, f"GET {path} ({lang}) differs with the cache"
+                checked += 1
+    assert checked == 160
+    kept = cached.extensions.get("bonemets_fragments") or {}
+    assert {k[3] for k in kept} == set(LANGS), "each language's parts are kept apart"
+    assert not plain.extensions.get("bonemets_fragments"), "FRAGMENT_CACHE=False keeps nothing"
+
+
+def test_the_pdf_html_is_the_same_with_and_without_the_cache(apps):
+    from flask import render_template
+    from bonemets.views.common import plan_context
+
+    rng = random.Random(7)
+    rb = apps[0].extensions["bonemets"]
+    for _ in range(10):
+        answers = random_answers(rb, rng)
+        pages = []
+        for app in apps:
+            with app.test_request_context("/summary.pdf", method="POST",
+                                          headers={"Accept-Language": "es"}):
+                pages.append(TOKEN.sub(b"", render_template(
+                    "summary.html", pdf=True, **plan_context(answers)).encode()))
+        assert pages[0] == pages[1]
+
+
+def test_once_refuses_anything_but_ids_and_flags(apps):
+    app = apps[0]
+    option = next(iter(app.extensions["bonemets"].options))
+    with app.test_request_context("/"):
+        macro = app.jinja_env.get_template("_macros.html").make_module(
+            {"rb": app.extensions["bonemets"]}).card_balance
+        part = fragments.once(macro, option)
+        assert isinstance(part, Markup) and "balance" in part
+        assert fragments.once(macro, option) is part  # kept
+        for bad in ({"id": option}, [option], object()):
+            with pytest.raises(TypeError):
+                fragments.once(macro, bad)
