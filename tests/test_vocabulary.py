@@ -179,6 +179,12 @@ WORDING_STRINGS = {
         "werkzeug's description of the 400, never shown: the page says messages.HTTP_ERRORS[400]",
     ("bonemets/iconarray.py", "count must be a whole number from 0 to {}"): "a ValueError for developers",
     ("bonemets/pdf.py", "refusing to fetch {} while rendering a PDF"): "an exception for the log",
+    ("bonemets/pdf.py", "the PDF helper process stopped"):
+        "pdf.Busy's reason, for the log: the page says messages.HTTP_ERRORS[503]",
+    ("bonemets/pdf.py", "the PDF took too long"):
+        "pdf.Busy's reason, for the log: the page says messages.HTTP_ERRORS[503]",
+    ("bonemets/fragments.py", "once({}): only ids, numbers and flags may be arguments"):
+        "a TypeError for developers",
     ("bonemets/web.py", "/* Made from rules/questionnaire.yaml (only_if) by bonemets/web.py. */"):
         "the comment at the top of /followup.css",
 }
