@@ -29,7 +29,6 @@ Pure like the loader: no Flask; files are read once, at start-up.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -42,7 +41,6 @@ from .rules import RuleBook, RuleBookError, _read_yaml, load_rulebook
 SOURCE_LANGUAGE = "en"
 TEXTS_FILE = "i18n/texts.yaml"
 FROM_FILE = "_translated_from.yaml"  # in rules/i18n/<lang>/: the English each text came from
-SAFETY_FILE = "safety.yaml"          # read by bonemets/safety.py, its texts put in here
 
 __all__ = ["SOURCE_LANGUAGE", "load_rulebooks", "load_language", "text_paths", "select",
            "english_texts", "translation_status", "fingerprint", "stale_texts", "confirm",
@@ -231,8 +229,6 @@ def load_language(root: str, lang: str) -> RuleBook:
     seen: set = set()
     overlay = _overlay(root, lang, spec, seen)
     rb = load_rulebook(root, overlay=overlay)
-    if f"i18n/{lang}/{SAFETY_FILE}" not in seen and patterns_for(spec, SAFETY_FILE):
-        rb.safety = _translated_safety(root, rb.safety, overlay)
     folder = os.path.join(root, "i18n", lang)
     for dirpath, _dirs, names in os.walk(folder):
         for name in names:
@@ -243,15 +239,6 @@ def load_language(root: str, lang: str) -> RuleBook:
                                         "(its name must be that of the English file)")
     rb.language = lang
     return rb
-
-
-def _translated_safety(root: str, invariants: tuple, overlay) -> tuple:
-    """The safety statements' reasons in the language: safety.yaml is read by bonemets/safety.py
-    (after the rest of the rule book), so its texts are put in here, checked the same way."""
-    data = overlay(SAFETY_FILE, _read(os.path.join(root, SAFETY_FILE), SAFETY_FILE))
-    reasons = {i.get("id"): i.get("reason") for i in data if isinstance(i, dict)}
-    return tuple(dataclasses.replace(inv, reason=reasons.get(inv.id, inv.reason))
-                 for inv in invariants)
 
 
 def load_rulebooks(root: str, languages, english: RuleBook | None = None) -> dict:
