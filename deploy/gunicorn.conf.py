@@ -9,6 +9,12 @@ Every setting can be overridden on the command line (e.g. ``--bind``, ``--worker
 """
 import os
 
+from bonemets import serving
+
+# A response's headers and the first bytes of its body in one write (bonemets/serving.py): a
+# process that dies mid-response then costs no half-sent page; nginx retries it elsewhere.
+serving.install()
+
 wsgi_app = "app:create_app()"
 bind = [os.environ.get("BONEMETS_BIND", "127.0.0.1:8000")]
 

@@ -1,0 +1,87 @@
+"""gunicorn: a response's headers go out in the same write as the first bytes of its body.
+
+gunicorn's HTTP/1 ``Response`` writes the status line and headers with one ``sendall`` and the
+body with the next. Between the two a worker thread can lose the GIL to its siblings for
+milliseconds; if the process dies in that moment (a crash, the kernel's OOM killer, a
+``SIGKILL``), the proxy has already passed the headers to the person's browser and can neither
+finish the page nor try the other app process: the page breaks half-way. With the headers and
+the body's first bytes in one write (each of our pages is one block of bytes), a response is
+either wholly with the proxy or not sent at all, and then nginx retries it on the other process
+(deploy/nginx/bonemets.conf ``proxy_next_upstream``). tests/test_deploy.py kills a process under
+load and counts every request; tests/test_serving.py checks the writes.
+
+``install()`` is called by deploy/gunicorn.conf.py. It changes only when bytes are written,
+never which bytes: chunked bodies, bodies gunicorn omits (HEAD, 204, 304) and ``sendfile`` take
+gunicorn's own path.
+"""
+from __future__ import annotations
+
+
+class _Capture:
+    """A socket stand-in that keeps what gunicorn's ``send_headers`` writes."""
+
+    def __init__(self):
+        self.data = b""
+
+    def sendall(self, data):
+        self.data += bytes(data)
+
+
+def response_class():
+    """gunicorn's Response, holding its headers back until the first body bytes."""
+    from gunicorn import util
+    from gunicorn.http import wsgi
+
+    base = wsgi.Response
+    if getattr(base, "holds_headers", False):
+        return base
+
+    class Response(base):
+        holds_headers = True
+        _hold = False
+        _held = None
+
+        def write(self, arg):
+            if self.headers_sent or self.chunked:
+                return super().write(arg)
+            self._hold = True
+            try:
+                return super().write(arg)
+            finally:
+                self._hold = False
+                self._flush_held()  # no body bytes were written (empty, omitted): headers alone
+
+        def send_headers(self):
+            if not self._hold or self.headers_sent:
+                return super().send_headers()
+            sock, self.sock = self.sock, _Capture()
+            try:
+                super().send_headers()
+                self._held = self.sock.data
+            finally:
+                self.sock = sock
+
+        def _emit_body(self, data):
+            held, self._held = self._held, None
+            if held is None:
+                return super()._emit_body(data)
+            util.write(self.sock, held + bytes(data), False)
+
+        def _flush_held(self):
+            held, self._held = self._held, None
+            if held is not None:
+                util.write(self.sock, held)
+
+        def close(self):
+            self._flush_held()
+            return super().close()
+
+    return Response
+
+
+def install() -> None:
+    """Make gunicorn's HTTP/1 workers use :func:`response_class` (``wsgi.create`` reads the
+    module's ``Response`` on every request)."""
+    from gunicorn.http import wsgi
+
+    wsgi.Response = response_class()
