@@ -101,13 +101,13 @@ class Engine:
                 for t in sorted(hi):
                     le[t], bit = bit, bit << 1
                 self.bits[name] = (answered, ge, le)
-                add(f"    if isinstance(v, int) and not isinstance(v, bool):")
+                add("    if isinstance(v, int) and not isinstance(v, bool):")
                 add(f"        m{j} = {answered}")
                 for t, b in ge.items():
                     add(f"        if v >= {int(t)}: m{j} |= {b}")
                 for t, b in le.items():
                     add(f"        if v <= {int(t)}: m{j} |= {b}")
-                add(f"    else:")
+                add("    else:")
                 add(f"        m{j} = 0")
                 continue
             vals = {v: 1 << i for i, v in enumerate(f.values)}
@@ -119,23 +119,23 @@ class Engine:
                 base = vals.get(UNKNOWN, 0)  # unanswered reads as "I don't know"
                 # with the answer as a "because" string and a fact (a value's string made here)
                 ns[f"SAID{j}"] = {v: f"{name}={v}" for v in f.values}
-                add(f"    if v is None or v == '':")
+                add("    if v is None or v == '':")
                 add(f"        m{j} = {base}; b{j} = {_lit(name + '=not answered')}; "
                     f"x{j} = {{'field': {_lit(name)}, 'values': []}}")
-                add(f"    elif isinstance(v, str):")
+                add("    elif isinstance(v, str):")
                 add(f"        m{j} = T{j}.get(v, {other}); b{j} = SAID{j}.get(v) or {_lit(name + '=')} + v; "
                     f"x{j} = {{'field': {_lit(name)}, 'values': [v]}}")
-                add(f"    else:  # not a value at all: its because and fact when a rule needs them")
+                add("    else:  # not a value at all: its because and fact when a rule needs them")
                 add(f"        m{j} = {other}; b{j} = None")
             else:  # many: a list of values (one value alone counts as a list of it)
                 add(f"    m{j} = 0")
-                add(f"    if v:")
-                add(f"        if isinstance(v, (list, tuple)):")
-                add(f"            for x in v:")
+                add("    if v:")
+                add("        if isinstance(v, (list, tuple)):")
+                add("            for x in v:")
                 add(f"                m{j} |= T{j}.get(x, {other}) if isinstance(x, str) else {other}")
-                add(f"        elif isinstance(v, str):")
+                add("        elif isinstance(v, str):")
                 add(f"            m{j} = T{j}.get(v, {other})")
-                add(f"        else:")
+                add("        else:")
                 add(f"            m{j} = {other}")
 
         # -- what a plan starts with -----------------------------------------------------------
@@ -303,7 +303,7 @@ class Engine:
                 k = shared[(o, r.caution)]
                 body += [f"if k{k} is None:",
                          f"    k{k} = d; i{k} = len(c{n}); c{n}.append(d)",
-                         f"else:",
+                         "else:",
                          f"    k{k} = c{n}[i{k}] = {{**k{k}, 'text': k{k}['text'] + {_lit(' ' + r.text)}, "
                          f"'rules': k{k}['rules'] + [{_lit(r.id)}], 'sources': k{k}['sources'] + "
                          f"[s for s in {_lit(tuple(r.sources))} if s not in k{k}['sources']]}}"]

@@ -27,14 +27,10 @@ Two checks use the invariants, never a user's request (they cost nothing per pla
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from dataclasses import dataclass, field as _field
 from typing import Any, Mapping
 
-from .rules import (
-    Condition, Matcher, RuleBookError, UNKNOWN, _check_keys, _compile_when, _expect, _read_yaml,
-    _sources, _text,
-)
+from .rules import Condition, Matcher, RuleBookError, UNKNOWN, _expect
 
 __all__ = ["Invariant", "SafetyFileError", "load_safety", "build_invariants", "violations", "prove", "prove_all",
            "Proof", "FILE"]
@@ -162,12 +158,10 @@ def violations(rb, answers: Mapping[str, Any], plan=None, invariants=None) -> li
                 if inv.caution not in {c["id"] for c in plan.option(o).cautions}:
                     out.append((inv, f"{o} lacks caution {inv.caution}"))
         else:
-            seen_first = None
             for o in plan.options:
                 if o.group != inv.group:
                     continue
                 if o.id in inv.after:
-                    seen_first = o.id
                     break
                 if o.id in inv.options:
                     out.append((inv, f"{o.id} is the first of these under '{inv.group}'"

@@ -199,21 +199,22 @@ def summary_pdf():
     answers, error = parse_form()
     if error:
         return error
+    cfg = current_app.config
+    busy = ServiceUnavailable(retry_after=int(cfg.get("PDF_RETRY_AFTER", 2)))
     slots = pdf_slots()
-    if slots is not None and not slots.acquire(timeout=current_app.config.get("PDF_WAIT", 0.05)):
-        raise ServiceUnavailable(retry_after=int(current_app.config.get("PDF_RETRY_AFTER", 2)))
+    if slots is not None and not slots.acquire(timeout=cfg.get("PDF_WAIT", 0.05)):
+        raise busy
     try:
         from .. import pdf  # WeasyPrint is slow to import: only when a PDF is asked for
         ctx = plan_context(answers)
         html = render_template("summary.html", pdf=True, **ctx)
-        cfg = current_app.config
         try:
             data = pdf.render_pdf(html, base_url=request.url_root, paper=ctx["paper"],
                                   separate_process=pdf_process(),
                                   processes=int(cfg.get("PDF_SLOTS", 1)) or 2,
                                   timeout=float(cfg.get("PDF_TIMEOUT", 20)))
-        except pdf.Busy:
-            raise ServiceUnavailable(retry_after=int(cfg.get("PDF_RETRY_AFTER", 2)))
+        except pdf.Busy as e:
+            raise busy from e
     finally:
         if slots is not None:
             slots.release()
