@@ -119,13 +119,19 @@ def test_four_steps_in_order(client, typical):
     assert re.search(r'<form method="post" action="/summary"', steps)
 
 
-def test_each_chosen_priority_has_how_much_and_every_listed_options_fact(client, typical, rulebook):
-    steps = _section(_plan(client, typical), "steps")
-    plan = rulebook.plan(typical)
-    # every listed option, in the order the page lists them (bonemets/present.py order_cards)
-    listed = [c["id"] for c in present(rulebook, plan, typical).listed]
+def _listed(rulebook, answers) -> list:
+    """Every listed option's id, in the order the page lists them (bonemets/present.py
+    order_cards): exactly the options of the listed groups."""
+    plan = rulebook.plan(answers)
+    listed = [c["id"] for c in present(rulebook, plan, answers).listed]
     assert set(listed) == {o.id for o in plan.options
                            if o.group in rulebook.meta["vocabulary"]["listed_groups"]}
+    return listed
+
+
+def test_each_chosen_priority_has_how_much_and_every_listed_options_fact(client, typical, rulebook):
+    steps = _section(_plan(client, typical), "steps")
+    listed = _listed(rulebook, typical)
     rows = re.findall(r'<fieldset class="value-row" data-priority="(\w+)">(.*?)</fieldset>', steps, re.S)
     assert [p for p, _ in rows] == typical["priorities"]
     for p, body in rows:
@@ -153,11 +159,7 @@ def test_no_values_rows_when_no_priority_is_chosen(client, typical):
 
 def test_leaning_offers_every_listed_option_and_not_sure(client, typical, rulebook):
     steps = _section(_plan(client, typical), "steps")
-    plan = rulebook.plan(typical)
-    # every listed option, in the order the page lists them (bonemets/present.py order_cards)
-    listed = [c["id"] for c in present(rulebook, plan, typical).listed]
-    assert set(listed) == {o.id for o in plan.options
-                           if o.group in rulebook.meta["vocabulary"]["listed_groups"]}
+    listed = _listed(rulebook, typical)
     values = re.findall(rf'name="{LEANING}" value="(\w+)"', steps)
     assert values == listed + [UNDECIDED]
 
