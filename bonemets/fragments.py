@@ -6,24 +6,44 @@ person. ``once(macro, *args)`` (a template global) renders such a macro the firs
 keeps its Markup, keyed on the macro, its arguments, the language (the rule book and the
 interface catalog in use) and the rule book's version; later pages reuse it.
 
-What keeps a person's text from reaching another person: the arguments may only be ids,
-numbers, flags and None (a card, the answers, or any dict or list is refused with TypeError),
-and a macro rendered through ``once`` uses nothing but its arguments, the rule book (``rb``)
-and the interface's words. tests/test_fragments.py renders pages on many random answer sets in
-every language with the cache and without it and requires byte-identical pages.
+The smaller parts the answers pick (a rule's reason with the answers it names, a list of source
+links) are kept the same way: their arguments are the rule book's own ids and words, as plain
+values, never the card or the answers they come from.
+
+What keeps a person's text from reaching another person: the arguments may only be strings,
+numbers, flags, None and tuples of them (a card, the answers, or any dict or list is refused
+with TypeError), the key is every argument, and a macro rendered through ``once`` uses nothing
+but its arguments, the rule book (``rb``) and the interface's words. No answer is free text
+(every answer is a value of the rule book's vocabulary, or a number), and no page passes a
+person's own words to ``once``. tests/test_fragments.py renders pages on many random answer
+sets in every language with the cache and without it and requires byte-identical pages.
 
 Nothing is kept in debug mode or with TEMPLATES_AUTO_RELOAD (templates may change), or with
-``FRAGMENT_CACHE = False`` (the tests' uncached path).
+``FRAGMENT_CACHE = False`` (the tests' uncached path). The number of parts kept is bounded
+(``MAX_PARTS``); past it a part is rendered every time instead of kept.
 """
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_babel import get_locale
 
-# Options x variants x languages is a few hundred at most; a bound all the same, past which
-# parts are rendered every time instead of kept.
-MAX_PARTS = 4096
-_KEYS = (str, int, bool, type(None))
+# The catalog parts are options x variants x languages, a few hundred; the parts the answers
+# pick (a reason with the answers it names, a card's source links) a few thousand per language
+# (most under a kilobyte). A bound all the same.
+MAX_PARTS = 20000
+_PLAIN = (str, int, bool, type(None))
+
+
+def _check(args, macro) -> None:
+    for a in args:
+        t = type(a)
+        if t in _PLAIN:
+            continue
+        if isinstance(a, tuple):
+            _check(a, macro)
+            continue
+        raise TypeError(f"once({macro.name}): only ids, words, numbers, flags and tuples of them "
+                        f"may be arguments, not {t.__name__}")
 
 
 def enabled(app) -> bool:
@@ -31,24 +51,60 @@ def enabled(app) -> bool:
         app.debug or app.config.get("TEMPLATES_AUTO_RELOAD"))
 
 
+def _store():
+    """(the parts dict or None when nothing is kept, the key's prefix) for this request.
+
+    Worked out once per request and language: the language (the locale, which picks the
+    interface catalog and the rule book, bonemets/language.py), the rule book's version and the
+    app's mount point. The memo holds the ``Locale`` object it was made for: a ``force_locale``
+    block sets another one, and the next call works it out again."""
+    ns = g.get("_flask_babel")  # Flask-Babel's per-request namespace: its Locale, once made
+    locale = getattr(ns, "babel_locale", None) if ns is not None else None
+    if locale is None:
+        locale = get_locale()
+    memo = g.get("_bonemets_once")
+    if memo is not None and memo[0] is locale:
+        return memo[1], memo[2]
+    app = current_app._get_current_object()
+    parts = app.extensions.setdefault("bonemets_fragments", {}) if enabled(app) else None
+    prefix = (str(locale), app.extensions["bonemets"].version, request.script_root)
+    g._bonemets_once = (locale, parts, prefix)
+    return parts, prefix
+
+
+def bound():
+    """``once`` for one render (a template's context, bonemets/web.py): the language, the rule
+    book's version and the store are worked out when the render starts, not on every call (a
+    results page makes about two hundred)."""
+    parts, prefix = _store()
+
+    def once(macro, *args):
+        """``macro(*args)``, rendered once per process for this language and rule book."""
+        _check(args, macro)
+        if parts is None:
+            return macro(*args)
+        code = macro._func.__code__
+        key = (code.co_filename, code.co_firstlineno, macro.name, prefix, args)
+        part = parts.get(key)
+        if part is None:
+            part = macro(*args)
+            if len(parts) < MAX_PARTS:
+                parts[key] = part
+        return part
+    return once
+
+
 def once(macro, *args):
     """``macro(*args)``, rendered once per process for this language and rule book."""
-    for a in args:
-        if type(a) not in _KEYS:
-            raise TypeError(f"once({macro.name}): only ids, numbers and flags may be arguments, "
-                            f"not {type(a).__name__}")
-    app = current_app._get_current_object()
-    if not enabled(app):
-        return macro(*args)
-    code = macro._func.__code__
-    # The language: the locale, which picks the interface catalog and the rule book
-    # (bonemets/language.py); each app keeps its own parts, its books fixed at start-up.
-    key = (code.co_filename, code.co_firstlineno, macro.name, str(get_locale()),
-           app.extensions["bonemets"].version, request.script_root, args)
-    parts = app.extensions.setdefault("bonemets_fragments", {})
-    part = parts.get(key)
-    if part is None:
-        part = macro(*args)
-        if len(parts) < MAX_PARTS:
-            parts[key] = part
-    return part
+    return bound()(macro, *args)
+
+
+def plain(value):
+    """A list (or tuple) of words and ids as a tuple, lists inside it too: what ``once`` may be
+    given (a template filter). Anything else is refused, a dict above all."""
+    if isinstance(value, (list, tuple)):
+        return tuple(plain(v) for v in value)
+    if type(value) in _PLAIN:
+        return value
+    raise TypeError(f"plain: only ids, words, numbers, flags and lists of them, not "
+                    f"{type(value).__name__}")

@@ -223,6 +223,25 @@ def dedupe(cards: list) -> None:
             c["same_as"] = None if first is card else {"id": first["id"], "name": first["name"]}
 
 
+def _same(x: dict) -> tuple:
+    same = x.get("same_as")
+    return (same["id"], same["name"]) if same else (None, None)
+
+
+def plain_keys(card: dict) -> None:
+    """The card's parts as plain values (ids and the rule book's words, in tuples), which is all
+    its screen parts are rendered from (templates/_macros.html ``option_card``), so each part can
+    be rendered once per process for its values (bonemets/fragments.py): a reason's ``key`` is
+    (rule id, its words, same-as id, same-as name, what the person said); ``check_keys`` one
+    (caution id, title, words, same-as id, same-as name) per check; ``source_keys`` the sources
+    behind it."""
+    for r in card["reasons"]:
+        r["key"] = (r["rule"], r["text"]) + _same(r) + (tuple(r["said"]),)
+    card["lead_key"] = card["lead"]["key"] if card["lead"] else None
+    card["check_keys"] = tuple((c["id"], c["title"], c["text"]) + _same(c) for c in card["checks"])
+    card["source_keys"] = tuple(card["sources"])
+
+
 def red_flag_view(rb: RuleBook, f) -> dict:
     return {"id": f.id, "urgency": f.urgency, "heading": rb.meta["urgency"][f.urgency]["heading"],
             "title": f.title, "action": f.action, "sources": f.sources,
@@ -358,6 +377,7 @@ def present(rb: RuleBook, plan: Plan, answers: dict, compare: list | None = None
     dedupe(page_order)
     for card in page_order:
         card["sources"] = card_sources(card)
+        plain_keys(card)
     listed_groups = vocabulary(rb)["listed_groups"]
     listed = [c for c in page_order if c["group"] in listed_groups]
     unlikely = [c for c in page_order if c["group"] == rb.precedence[0]]

@@ -14,7 +14,7 @@ from flask_babel import Babel
 from werkzeug.datastructures import ImmutableMultiDict
 from flask_wtf.csrf import generate_csrf
 
-from . import api, errors, i18n, iconarray, language, present, translations
+from . import api, errors, fragments, i18n, iconarray, language, present, translations
 from .forms import build_form_class
 from .jsonprovider import OrjsonProvider
 from .rules import RuleBook
@@ -137,6 +137,7 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     app.jinja_env.filters["first_sentence"] = present.first_sentence
     app.jinja_env.filters["option_name"] = lambda oid: language.rulebook().options[oid]["name"]
     app.jinja_env.filters["only_if_tokens"] = present.only_if_tokens
+    app.jinja_env.filters["plain"] = fragments.plain
     app.jinja_env.globals["csrf_token"] = generate_csrf
     app.jinja_env.globals["describe"] = lambda condition: present.describe(language.rulebook(), condition)
     app.jinja_env.globals["rulebook_card"] = lambda oid: present.rulebook_card(language.rulebook(), oid)
@@ -152,7 +153,8 @@ def init_app(app: Flask, rb: RuleBook) -> None:
         return {"rb": book, "caveat": book.caveat, "meta": book.meta,
                 "unsure_answers": present.unsure_values(book), "lang": lang,
                 "languages": languages, "translation": i18n.translation_status(book, lang),
-                "language_switch": lambda repost=True: language_switch(lang, languages, repost)}
+                "language_switch": lambda repost=True: language_switch(lang, languages, repost),
+                "once": fragments.bound()}
 
     css = followup_css(rb)
     app.add_url_rule("/followup.css", "followup_css",

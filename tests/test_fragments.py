@@ -72,7 +72,7 @@ def test_cached_pages_are_byte_identical_to_uncached_ones(apps):
                 checked += 1
     assert checked == 160
     kept = cached.extensions.get("bonemets_fragments") or {}
-    assert {k[3] for k in kept} == set(LANGS), "each language's parts are kept apart"
+    assert {k[3][0] for k in kept} == set(LANGS), "each language's parts are kept apart"
     assert not plain.extensions.get("bonemets_fragments"), "FRAGMENT_CACHE=False keeps nothing"
 
 
@@ -102,6 +102,14 @@ def test_once_refuses_anything_but_ids_and_flags(apps):
         part = fragments.once(macro, option)
         assert isinstance(part, Markup) and "balance" in part
         assert fragments.once(macro, option) is part  # kept
-        for bad in ({"id": option}, [option], object()):
+        for bad in ({"id": option}, [option], object(), (option, {"id": option}),
+                    (option, (option, [option]))):
             with pytest.raises(TypeError):
                 fragments.once(macro, bad)
+
+
+def test_plain_makes_tuples_of_words_and_refuses_anything_else():
+    assert fragments.plain(["a", ["b", 1, None, True]]) == ("a", ("b", 1, None, True))
+    for bad in ({"said": "x"}, ["a", {"b": 1}], [object()]):
+        with pytest.raises(TypeError):
+            fragments.plain(bad)
