@@ -48,8 +48,12 @@ def values_rows(shown, form: Mapping | None = None) -> list:
         field = f"{PREFIX}{MATTER}{p['value']}"
         facts = [{"id": c["id"], "name": c["name"],
                   "text": c["catalog"]["priorities"].get(p["value"])} for c in shown.listed]
+        level = _posted(form, field, MATTER_LEVELS)
         rows.append({"value": p["value"], "label": p["label"], "field": field,
-                     "level": _posted(form, field, MATTER_LEVELS), "facts": facts})
+                     "level": level, "facts": facts,
+                     # the row as plain values, all it is rendered from (bonemets/fragments.py)
+                     "key": (p["value"], p["label"], field, level,
+                             tuple((f["id"], f["name"], f["text"]) for f in facts))})
     return rows
 
 
@@ -85,6 +89,12 @@ def decide_view(rb: RuleBook, shown, form: Mapping | None = None) -> dict:
         "sure_answered": len(answered), "sure_no": [s["id"] for s in sure if s["answer"] == SURE_ANSWERS[1]],
         "sources": {k: rb.sources[k] for k in sources_of(d)},
         "hidden": hidden,
+        # What the results page renders the box and the steps from, as plain values (each part
+        # is rendered once per process for its values: bonemets/fragments.py).
+        "discussed_key": tuple((o["id"], o["name"]) for o in discussed),
+        "source_keys": tuple(sources_of(d)),
+        "sure_key": tuple((s["id"], s["field"], s["answer"]) for s in sure),
+        "leaning_key": (tuple(choices), leaning, UNDECIDED, LEANING),
     }
 
 
