@@ -24,8 +24,8 @@ import zlib
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app, request
-from werkzeug.datastructures import MultiDict
+from flask import current_app, g, request
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 
 COOKIE = "bonemets_answers"
 DEFAULT_MAX_AGE = 2 * 3600
@@ -79,18 +79,28 @@ def save(response, pairs: list) -> None:
 
 
 def load() -> MultiDict | None:
-    """The answers of this browser's cookie, or None (no cookie, too old, or not ours)."""
+    """The answers of this browser's cookie, or None (no cookie, too old, or not ours). Read
+    once per request (a page reads its answers and its page choices from it)."""
     token = request.cookies.get(COOKIE)
     if not token:
         return None
+    memo = g.get("_bonemets_kept")
+    if memo is not None and memo[0] is token:
+        return memo[1]
+    data = _load(token)
+    g._bonemets_kept = (token, data)
+    return data
+
+
+def _load(token: str) -> MultiDict | None:
     try:
         pairs = json.loads(zlib.decompress(_fernet().decrypt(token.encode(), ttl=max_age())))
     except (InvalidToken, ValueError, zlib.error, TypeError):
         return None
     if not isinstance(pairs, list):
         return None
-    return MultiDict([(str(k), str(v)) for k, v in (p for p in pairs
-                                                      if isinstance(p, list) and len(p) == 2)])
+    return ImmutableMultiDict([(str(k), str(v)) for k, v in (p for p in pairs
+                                                               if isinstance(p, list) and len(p) == 2)])
 
 
 def present() -> bool:

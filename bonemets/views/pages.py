@@ -23,7 +23,7 @@ from wtforms.validators import ValidationError
 from .. import fragments
 from . import carry
 from .common import (answers_gone, cached_page, csrf_failed, form_class, kept_form, parse_form,
-                     plan_context, reshow, rulebook)
+                     plan_context, quick_answers, reshow, rulebook)
 
 bp = Blueprint("web", __name__)
 
@@ -139,12 +139,15 @@ def post_answers(endpoint: str):
 def show_kept(template: str):
     """A page of the kept answers' plan; the form with its errors if one is wrong; or a page
     saying the answers are gone."""
-    form = kept_form()
-    if form is None:
+    data = carry.load()
+    if data is None:
         return answers_gone()
-    if not form.validate():
+    answers = quick_answers(data, csrf=False)
+    if answers is None:  # a kept answer that is no longer valid (the rule book changed)
+        form = kept_form()
+        form.validate()
         return render_template("questionnaire.html", form=form)
-    return render_template(template, **plan_context(form.answers()))
+    return render_template(template, **plan_context(answers))
 
 
 @bp.post("/plan")
