@@ -232,12 +232,14 @@ def plain_keys(card: dict) -> None:
     """The card's parts as plain values (ids and the rule book's words, in tuples), which is all
     its screen parts are rendered from (templates/_macros.html ``option_card``), so each part can
     be rendered once per process for its values (bonemets/fragments.py): a reason's ``key`` is
-    (rule id, its words, same-as id, same-as name, what the person said); ``check_keys`` one
+    (rule id, its words, same-as id, same-as name, what the person said), ``lead_head`` the lead
+    reason's without what was said (the card's head); ``check_keys`` one
     (caution id, title, words, same-as id, same-as name) per check; ``source_keys`` the sources
     behind it."""
     for r in card["reasons"]:
         r["key"] = (r["rule"], r["text"]) + _same(r) + (tuple(r["said"]),)
     card["lead_key"] = card["lead"]["key"] if card["lead"] else None
+    card["lead_head"] = card["lead_key"][:4] if card["lead"] else None  # without what was said
     card["check_keys"] = tuple((c["id"], c["title"], c["text"]) + _same(c) for c in card["checks"])
     card["source_keys"] = tuple(card["sources"])
 

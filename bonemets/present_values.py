@@ -52,8 +52,8 @@ def values_rows(shown, form: Mapping | None = None) -> list:
         rows.append({"value": p["value"], "label": p["label"], "field": field,
                      "level": level, "facts": facts,
                      # the row as plain values, all it is rendered from (bonemets/fragments.py)
-                     "key": (p["value"], p["label"], field, level,
-                             tuple((f["id"], f["name"], f["text"]) for f in facts))})
+                     "key": (p["value"], p["label"], field, level),
+                     "fact_keys": tuple((f["id"], f["name"], f["text"]) for f in facts)})
     return rows
 
 
@@ -94,7 +94,6 @@ def decide_view(rb: RuleBook, shown, form: Mapping | None = None) -> dict:
         "discussed_key": tuple((o["id"], o["name"]) for o in discussed),
         "source_keys": tuple(sources_of(d)),
         "sure_key": tuple((s["id"], s["field"], s["answer"]) for s in sure),
-        "leaning_key": (tuple(choices), leaning, UNDECIDED, LEANING),
     }
 
 
