@@ -245,9 +245,13 @@ def plain_keys(card: dict) -> None:
 
 
 def red_flag_view(rb: RuleBook, f) -> dict:
-    return {"id": f.id, "urgency": f.urgency, "heading": rb.meta["urgency"][f.urgency]["heading"],
+    view = {"id": f.id, "urgency": f.urgency, "heading": rb.meta["urgency"][f.urgency]["heading"],
             "title": f.title, "action": f.action, "sources": f.sources,
             "rule": f.reasons[0].rule, "said": [s for r in f.reasons for s in said(rb, r.facts)]}
+    # all a page renders the flag from, as plain values (bonemets/fragments.py)
+    view["key"] = (f.id, f.urgency, view["heading"], f.title, f.action, view["rule"],
+                   tuple(view["said"]))
+    return view
 
 
 # Until the person ticks others, the table compares the first three options listed (page order:
