@@ -390,6 +390,7 @@ def present(rb: RuleBook, plan: Plan, answers: dict, compare: list | None = None
     # The summary shows the lead reason of each listed option; the unlikely ones by name.
     listed_ids = {c["id"] for c in listed}
     for card in cards.values():
+        card["in_grid"] = False  # the listed ones in the compared table: below
         card["shown"] = [card["lead"]] if card["id"] in listed_ids else []
         # On paper a listed option gets its lead reason's first sentence (whole, never cut).
         card["print_reason"] = first_sentence(card["lead"]["text"]) if card["lead"] else ""
