@@ -13,14 +13,21 @@ values, never the card or the answers they come from.
 What keeps a person's text from reaching another person: the arguments may only be strings,
 numbers, flags, None and tuples of them (a card, the answers, or any dict or list is refused
 with TypeError), the key is every argument, and a macro rendered through ``once`` uses nothing
-but its arguments, the rule book (``rb``) and the interface's words. No answer is free text
-(every answer is a value of the rule book's vocabulary, or a number), and no page passes a
-person's own words to ``once``. tests/test_fragments.py renders pages on many random answer
-sets in every language with the cache and without it and requires byte-identical pages.
+but its arguments, the rule book (``rb``) and the interface's words. tests/test_fragments.py
+renders pages on many random answer sets in every language with the cache and without it and
+requires byte-identical pages.
+
+What keeps the server from holding what people said: a key is made of what the plan shows (the
+rule book's options, reasons, cautions, red flags, sources and catalog texts, by id and words),
+never of a person's answers or choices as they gave them. "Because you said: ...", the answers
+list, the hidden answer fields, how much each priority matters, the SURE answers and the
+leaning are rendered for each page and never kept (tests/test_fragments.py checks that no kept
+part or key holds them).
 
 Nothing is kept in debug mode or with TEMPLATES_AUTO_RELOAD (templates may change), or with
 ``FRAGMENT_CACHE = False`` (the tests' uncached path). The number of parts kept is bounded
-(``MAX_PARTS``); past it a part is rendered every time instead of kept.
+(``MAX_PARTS``): when the store is full it is emptied and filled again, so memory stays bounded
+and the parts every page needs are soon kept again.
 """
 from __future__ import annotations
 
@@ -28,9 +35,9 @@ from flask import current_app, g, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
-# The catalog parts are options x variants x languages, a few hundred; the parts the answers
-# pick (a reason with the answers it names, a card's source links) a few thousand per language
-# (most under a kilobyte). A bound all the same.
+# The catalog parts are options x variants x languages, a few hundred; the parts the plan picks
+# (a card's head with its lead reason, a further reason, a card's checks and source links) a few
+# thousand per language, most under a kilobyte. A bound all the same.
 MAX_PARTS = 20000
 _PLAIN = (str, int, bool, type(None))
 
@@ -63,13 +70,14 @@ def _store():
     locale = getattr(ns, "babel_locale", None) if ns is not None else None
     if locale is None:
         locale = get_locale()
+    req = request._get_current_object()  # g can outlive a request (an outer app context)
     memo = g.get("_bonemets_once")
-    if memo is not None and memo[0] is locale:
+    if memo is not None and memo[0] is locale and memo[3] is req:
         return memo[1], memo[2]
     app = current_app._get_current_object()
     parts = app.extensions.setdefault("bonemets_fragments", {}) if enabled(app) else None
-    prefix = (str(locale), app.extensions["bonemets"].version, request.script_root)
-    g._bonemets_once = (locale, parts, prefix)
+    prefix = (str(locale), app.extensions["bonemets"].version, req.script_root)
+    g._bonemets_once = (locale, parts, prefix, req)
     return parts, prefix
 
 
@@ -89,8 +97,9 @@ def bound():
         part = parts.get(key)
         if part is None:
             part = macro(*args)
-            if len(parts) < MAX_PARTS:
-                parts[key] = part
+            if len(parts) >= MAX_PARTS:
+                parts.clear()
+            parts[key] = part
         return part
     def each(macro, keys, *args):
         """``once(macro, key, *args)`` for each of ``keys``, joined (one call from a template
@@ -104,6 +113,13 @@ def bound():
 def once(macro, *args):
     """``macro(*args)``, rendered once per process for this language and rule book."""
     return bound()(macro, *args)
+
+
+def _each(macro, keys, *args):
+    return bound().each(macro, keys, *args)
+
+
+once.each = _each
 
 
 def plain(value):

@@ -229,17 +229,17 @@ def _same(x: dict) -> tuple:
 
 
 def plain_keys(card: dict) -> None:
-    """The card's parts as plain values (ids and the rule book's words, in tuples), which is all
+    """The card's parts as plain values (ids and the rule book's words, in tuples: what the plan
+    shows, never what the person said or chose, which each page renders itself), which is all
     its screen parts are rendered from (templates/_macros.html ``option_card``), so each part can
     be rendered once per process for its values (bonemets/fragments.py): a reason's ``key`` is
-    (rule id, its words, same-as id, same-as name, what the person said), ``lead_head`` the lead
-    reason's without what was said (the card's head); ``check_keys`` one
+    (rule id, its words, same-as id, same-as name), ``lead_head`` the lead reason's (the card's
+    head); ``check_keys`` one
     (caution id, title, words, same-as id, same-as name) per check; ``source_keys`` the sources
     behind it."""
     for r in card["reasons"]:
-        r["key"] = (r["rule"], r["text"]) + _same(r) + (tuple(r["said"]),)
-    card["lead_key"] = card["lead"]["key"] if card["lead"] else None
-    card["lead_head"] = card["lead_key"][:4] if card["lead"] else None  # without what was said
+        r["key"] = (r["rule"], r["text"]) + _same(r)
+    card["lead_head"] = card["lead"]["key"] if card["lead"] else None
     card["check_keys"] = tuple((c["id"], c["title"], c["text"]) + _same(c) for c in card["checks"])
     card["source_keys"] = tuple(card["sources"])
 
@@ -248,9 +248,9 @@ def red_flag_view(rb: RuleBook, f) -> dict:
     view = {"id": f.id, "urgency": f.urgency, "heading": rb.meta["urgency"][f.urgency]["heading"],
             "title": f.title, "action": f.action, "sources": f.sources,
             "rule": f.reasons[0].rule, "said": [s for r in f.reasons for s in said(rb, r.facts)]}
-    # all a page renders the flag from, as plain values (bonemets/fragments.py)
-    view["key"] = (f.id, f.urgency, view["heading"], f.title, f.action, view["rule"],
-                   tuple(view["said"]))
+    # the flag's rule book words as plain values, its part's key (bonemets/fragments.py): what
+    # the person said is not part of it
+    view["key"] = (f.id, f.urgency, view["heading"], f.title, f.action)
     return view
 
 

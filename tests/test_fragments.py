@@ -113,3 +113,48 @@ def test_plain_makes_tuples_of_words_and_refuses_anything_else():
     for bad in ({"said": "x"}, ["a", {"b": 1}], [object()]):
         with pytest.raises(TypeError):
             fragments.plain(bad)
+
+
+def _flat(value):
+    if isinstance(value, tuple):
+        for v in value:
+            yield from _flat(v)
+    else:
+        yield value
+
+
+def test_no_kept_part_holds_what_a_person_said_or_chose():
+    """The kept parts are made of what the plan shows (the rule book's words by id), never of a
+    person's answers or choices as they gave them: "Because you said" texts, the decision steps'
+    choices (decide_*: how much a priority matters, the SURE answers, the leaning) and the
+    hidden answer fields are rendered for each page (bonemets/fragments.py)."""
+    from bonemets.present import present
+
+    app = _app()
+    client = app.test_client()
+    rng = random.Random(99)
+    said = set()
+    for _ in range(30):
+        pairs = _random_pairs(app.extensions["bonemets"], rng)
+        pairs += [("decide_sure_understand", rng.choice("yn"))]
+        cookie = _cookie(app, pairs)
+        for lang in LANGS:
+            for path in ("/plan", "/summary"):
+                _page(client, path, cookie, lang)
+            with app.test_request_context("/plan", headers={"Accept-Language": lang}):
+                from bonemets.language import rulebook
+                from bonemets.views.carry import _load
+                from bonemets.views.common import quick_answers
+                answers = quick_answers(_load(cookie), csrf=False)
+                rb = rulebook()
+                shown = present(rb, rb.plan(answers), answers)
+                said |= {s for f in shown.red_flags for s in f["said"]}
+                said |= {s for c in shown.cards.values() for r in c["reasons"] for s in r["said"]}
+    kept = app.extensions["bonemets_fragments"]
+    assert said and len(kept) > 100
+    for key, part in kept.items():
+        words = [w for w in _flat(key[4]) if isinstance(w, str)]
+        assert not [w for w in words if w.startswith("decide_") or w in said], key
+        text = str(part)
+        assert 'name="decide_' not in text, key
+        assert not [s for s in said if s in text], (key, [s for s in said if s in text][:3])

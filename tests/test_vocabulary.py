@@ -183,7 +183,9 @@ WORDING_STRINGS = {
         "pdf.Busy's reason, for the log: the page says messages.HTTP_ERRORS[503]",
     ("bonemets/pdf.py", "the PDF took too long"):
         "pdf.Busy's reason, for the log: the page says messages.HTTP_ERRORS[503]",
-    ("bonemets/fragments.py", "once({}): only ids, numbers and flags may be arguments"):
+    ("bonemets/fragments.py", "once({}): only ids, words, numbers, flags and tuples of them"):
+        "a TypeError for developers",
+    ("bonemets/fragments.py", "plain: only ids, words, numbers, flags and lists of them"):
         "a TypeError for developers",
     ("bonemets/web.py", "/* Made from rules/questionnaire.yaml (only_if) by bonemets/web.py. */"):
         "the comment at the top of /followup.css",

@@ -61,7 +61,7 @@ def quick_answers(formdata, csrf: bool = True) -> dict | None:
     checks that both accept the same posts and give the same answers."""
     if csrf:
         try:
-            validate_csrf(formdata.get("csrf_token"))
+            validate_csrf(formdata.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")))
         except ValidationError:
             return None
     rb = rulebook()

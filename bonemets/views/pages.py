@@ -145,8 +145,9 @@ def show_kept(template: str):
     answers = quick_answers(data, csrf=False)
     if answers is None:  # a kept answer that is no longer valid (the rule book changed)
         form = kept_form()
-        form.validate()
-        return render_template("questionnaire.html", form=form)
+        if not form.validate():
+            return render_template("questionnaire.html", form=form)
+        answers = form.answers()
     return render_template(template, **plan_context(answers))
 
 
