@@ -163,7 +163,7 @@ def test(files):
         raise click.ClickException(str(exc))
     failed = 0
     for case in cases:
-        _, unmet = sc.run(rb, case)
+        _, unmet = sc.run(rb, case, current_app.extensions.get("bonemets_books"))
         if unmet:
             failed += 1
             click.echo(f"FAIL {case['file']}: {case['name']}")

@@ -2,8 +2,9 @@
 (like ``openfisca test``). ``flask --app app rules test [FILES]``, ``flask rules coverage`` and
 the test suite (tests/test_scenarios.py, tests/test_coverage.py) all use this module.
 
-A scenario file is a list of cases: ``name``, ``answers`` (contract vocabulary) and ``expect``
-with any of:
+A scenario file is a list of cases: ``name``, ``answers`` (contract vocabulary), optionally
+``lang`` (run it in that language's rule book, e.g. ``es``: ids and placements must not depend
+on the language; default the English one) and ``expect`` with any of:
 
   relevant: [option ids]     group is discuss or consider
   discuss / consider / unlikely / other: [option ids]   exactly that group
@@ -58,6 +59,8 @@ def load_file(path: str) -> list:
     for case in cases:
         if not isinstance(case, dict) or "name" not in case or "expect" not in case:
             raise ScenarioError(f"{path}: every scenario needs 'name', 'answers' and 'expect'")
+        if not isinstance(case.get("lang", ""), str):
+            raise ScenarioError(f"{path}: scenario '{case['name']}': 'lang' must be a language code")
         case["file"] = name
     return cases
 
@@ -135,9 +138,15 @@ def check_plan(case: dict, plan: dict) -> list:
     return problems
 
 
-def run(rb, case: dict) -> tuple:
-    """(plan, unmet expectations) of one scenario through the rule book. Bad answers are unmet
-    expectations too (a scenario must speak the questionnaire's vocabulary)."""
+def run(rb, case: dict, books: dict | None = None) -> tuple:
+    """(plan, unmet expectations) of one scenario through the rule book (``books``: the rule
+    book of each language, for a case with ``lang``). Bad answers are unmet expectations too (a
+    scenario must speak the questionnaire's vocabulary)."""
+    lang = case.get("lang")
+    if lang:
+        rb = (books or {}).get(lang)
+        if rb is None:
+            return None, [f"no rule book in the language {lang!r}"]
     answers, problems = rb.validate_answers(case.get("answers") or {})
     if problems:
         return None, [f"bad answer {k}: {p.code} {p.params}" for k, p in problems.items()]

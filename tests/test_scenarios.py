@@ -39,10 +39,14 @@ def test_scenario(client, case):
     expect = case["expect"]
     assert set(expect) <= KEYS, f"unknown expectation keys {set(expect) - KEYS}"
     assert expect, "a scenario must expect something"
-    r = client.post("/api/plan", json=case["answers"])
+    # A case with ``lang`` is run in that language's rule book, as a client asking in it is.
+    headers = {"Accept-Language": case["lang"]} if case.get("lang") else {}
+    r = client.post("/api/plan", json=case["answers"], headers=headers)
     assert r.status_code == 200, r.get_json()
     plan = r.get_json()
     assert plan["caveat"]
+    if case.get("lang"):  # answered from that language's rule book
+        assert plan["caveat"] == client.application.extensions["bonemets_books"][case["lang"]].caveat
     problems = check_plan(case, plan)
     assert not problems, "\n".join(problems)
 
@@ -74,3 +78,9 @@ def test_checker_reports_each_unmet_expectation(rulebook):
         assert words in text, (words, text)
     assert check_plan({"name": "x", "expect": {}}, plan) == ["a scenario must expect something"]
     assert "unknown expectation keys" in check_plan({"name": "x", "expect": {"grop": 1}}, plan)[0]
+
+
+def test_a_scenario_in_a_language_without_a_rule_book_fails(rulebook):
+    from bonemets.scenarios import run
+    case = {"name": "x", "lang": "xx", "answers": {}, "expect": {"no_emergency": True}}
+    assert run(rulebook, case, {"es": rulebook}) == (None, ["no rule book in the language 'xx'"])
