@@ -36,7 +36,8 @@ import os
 
 import yaml
 
-from .rules import RuleBook, RuleBookError, _read_yaml, load_rulebook
+from .loader import _read_yaml, load_rulebook
+from .rules import RuleBook, RuleBookError
 
 SOURCE_LANGUAGE = "en"
 TEXTS_FILE = "i18n/texts.yaml"

@@ -233,13 +233,11 @@ def plain_keys(card: dict) -> None:
     shows, never what the person said or chose, which each page renders itself), which is all
     its screen parts are rendered from (templates/_macros.html ``option_card``), so each part can
     be rendered once per process for its values (bonemets/fragments.py): a reason's ``key`` is
-    (rule id, its words, same-as id, same-as name), ``lead_head`` the lead reason's (the card's
-    head); ``check_keys`` one
+    (rule id, its words, same-as id, same-as name); ``check_keys`` one
     (caution id, title, words, same-as id, same-as name) per check; ``source_keys`` the sources
     behind it."""
     for r in card["reasons"]:
         r["key"] = (r["rule"], r["text"]) + _same(r)
-    card["lead_head"] = card["lead"]["key"] if card["lead"] else None
     card["check_keys"] = tuple((c["id"], c["title"], c["text"]) + _same(c) for c in card["checks"])
     card["source_keys"] = tuple(card["sources"])
 

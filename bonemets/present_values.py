@@ -48,11 +48,9 @@ def values_rows(shown, form: Mapping | None = None) -> list:
         field = f"{PREFIX}{MATTER}{p['value']}"
         facts = [{"id": c["id"], "name": c["name"],
                   "text": c["catalog"]["priorities"].get(p["value"])} for c in shown.listed]
-        level = _posted(form, field, MATTER_LEVELS)
         rows.append({"value": p["value"], "label": p["label"], "field": field,
-                     "level": level, "facts": facts,
-                     # the row as plain values, all it is rendered from (bonemets/fragments.py)
-                     "key": (p["value"], p["label"], field, level),
+                     "level": _posted(form, field, MATTER_LEVELS), "facts": facts,
+                     # each fact as plain values, its kept part's key (bonemets/fragments.py)
                      "fact_keys": tuple((f["id"], f["name"], f["text"]) for f in facts)})
     return rows
 
@@ -93,7 +91,6 @@ def decide_view(rb: RuleBook, shown, form: Mapping | None = None) -> dict:
         # is rendered once per process for its values: bonemets/fragments.py).
         "discussed_key": tuple((o["id"], o["name"]) for o in discussed),
         "source_keys": tuple(sources_of(d)),
-        "sure_key": tuple((s["id"], s["field"], s["answer"]) for s in sure),
     }
 
 

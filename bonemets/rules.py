@@ -364,9 +364,10 @@ class RuleBook:
 # --------------------------------------------------------------------------------------------
 # Loading and validation
 # --------------------------------------------------------------------------------------------
-# Loading is bonemets/loader.py: one table with each rule file's schema and builder. Its names
-# stay importable from here (``from bonemets.rules import load_rulebook`` and the helpers
-# safety.py and i18n.py use), without an import cycle: the loader imports this module.
+# Loading is bonemets/loader.py: one table with each rule file's schema and builder. The project's
+# own modules import from there; its older names stay importable from here (``from
+# bonemets.rules import load_rulebook`` and a few helpers), without an import cycle: the loader
+# imports this module.
 _LOADER_NAMES = frozenset({
     "OPTION_FIELDS", "SOURCE_KINDS", "_read_yaml", "_expect", "_as_date", "_sources",
     "_check_keys", "_text", "_compile_when", "_check_evidence",

@@ -30,7 +30,8 @@ import datetime as _dt
 from dataclasses import dataclass, field as _field
 from typing import Any, Mapping
 
-from .rules import Condition, Matcher, RuleBookError, UNKNOWN, _expect
+from .loader import _expect
+from .rules import Condition, Matcher, RuleBookError, UNKNOWN
 
 __all__ = ["Invariant", "SafetyFileError", "load_safety", "build_invariants", "violations", "prove", "prove_all",
            "Proof", "FILE"]
