@@ -400,6 +400,7 @@ def present(rb: RuleBook, plan: Plan, answers: dict, compare: list | None = None
     unsure, skip = unsure_values(rb), vocabulary(rb)["priorities_field"]
     not_known = [n for n, v in answers.items() if n != skip
                  and (bool(v) and set(v) <= unsure if isinstance(v, list) else v in unsure)]
+    carried = hidden_pairs(answers)
     return Shown(
         plan=plan, answers=answers, answer_rows=answer_rows(rb, answers), red_flags=flags,
         groups=groups, cards=cards, listed=listed, unlikely=unlikely,
@@ -407,9 +408,9 @@ def present(rb: RuleBook, plan: Plan, answers: dict, compare: list | None = None
         priorities=priorities(rb, answers, shown_grid["options"]), questions=questions(rb, plan, discuss),
         sources=plan.sources,
         summary_sources=cited_sources(rb, plan, flags, listed),
-        hidden=hidden_pairs(answers) + [("compare", i) for i in (compare or ())
-                                        if shown_grid["picked"] and i in shown_grid["ids"]],
-        hidden_answers=hidden_pairs(answers), questions_first=bool(not_known),
+        hidden=carried + [("compare", i) for i in (compare or ())
+                          if shown_grid["picked"] and i in shown_grid["ids"]],
+        hidden_answers=carried, questions_first=bool(not_known),
         folded_groups=tuple(g for g in group_order(rb) if g not in rb.precedence))
 
 
