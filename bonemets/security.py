@@ -44,6 +44,7 @@ HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 # The routes that take the questionnaire's answers as an HTML form (CONTRACT.md "Routes").
 FORM_ROUTES = frozenset({"/plan", "/summary", "/summary.pdf", "/steps", "/questionnaire",
+                         "/questionnaire/symptoms",
                          "/questionnaire-response"})
 # Routes that answer machines (JSON, FHIR, CDS Hooks) rather than people.
 MACHINE_ROUTES = ("/api/", "/fhir/", "/cds-services")

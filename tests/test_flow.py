@@ -232,6 +232,71 @@ def test_a_symptom_that_can_wait_goes_on_to_step_2(client):
     assert r.headers["Location"] == "/steps/2"
 
 
+# -- the one-page form's symptoms check --------------------------------------------------------
+def _form_button(html: str) -> tuple[str, str]:
+    """(the one-page form's first submit button, the form's action): what Enter in a text box
+    presses."""
+    form = html[html.index('<form method="post"'):]
+    first = form[form.index("<button"):]
+    return first[:first.index("</button>")], form[:form.index(">")]
+
+
+def test_the_one_page_form_can_check_symptoms_before_the_rest(client, rulebook):
+    html = client.get("/questionnaire").get_data(as_text=True)
+    first = rulebook.sections[0]
+    section = html[html.index(f'id="section-{first.id}"'):html.index(f'id="section-{rulebook.sections[1].id}"')]
+    assert 'formaction="/questionnaire/symptoms"' in section
+    assert "Check these symptoms now" in section
+    button, form = _form_button(html)
+    assert 'action="/plan"' in form and "formaction" not in button and "See my options" in button
+    assert 'tabindex="-1"' in button and 'aria-hidden="true"' in button
+
+
+@pytest.mark.parametrize("symptom", ["leg_weakness", "chest_pain_breathless"])
+def test_an_emergency_ticked_on_the_one_page_form_is_shown_at_once(client, rulebook, symptom):
+    typed = {"symptoms_now": symptom, "primary_cancer": "breast", "pain_score": "not a number"}
+    r = client.post("/questionnaire/symptoms", data=typed, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["Location"] == "/urgent?next=form"
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    flag = next(f for f in rulebook.plan({"symptoms_now": [symptom]}).red_flags
+                if f.urgency == "emergency")
+    assert "<title>Get help now" in html and 'href="tel:999"' in html
+    assert " ".join(flag.action.split()) in " ".join(html.split())
+    back = f'href="/questionnaire#section-{rulebook.sections[1].id}"'
+    assert back in html
+    again = client.get("/questionnaire").get_data(as_text=True)  # nothing typed is lost
+    assert re.search(rf'value="{symptom}"[^>]*checked', again)
+    assert re.search(r'value="breast"[^>]*checked', again) and 'value="not a number"' in again
+    assert "nothing needs help fast" not in again
+
+
+def test_a_symptom_that_can_wait_is_shown_too_and_none_says_so(client, rulebook):
+    r = client.post("/questionnaire/symptoms", data={"symptoms_now": "jaw_symptoms"},
+                    follow_redirects=False)
+    assert r.headers["Location"] == "/urgent?next=form"
+    html = client.get("/urgent?next=form").get_data(as_text=True)
+    assert "<title>Symptoms that need attention" in html
+    r = client.post("/questionnaire/symptoms", data={"primary_cancer": "prostate"},
+                    follow_redirects=False)
+    after = rulebook.sections[1].id
+    assert r.status_code == 303
+    assert r.headers["Location"] == f"/questionnaire?checked=1#section-{after}"
+    html = client.get("/questionnaire?checked=1").get_data(as_text=True)
+    assert "nothing needs help fast" in html
+    assert re.search(r'value="prostate"[^>]*checked', html)
+    # Back to that address after a symptom was added: it is not said again.
+    client.post("/questionnaire/symptoms", data={"symptoms_now": "leg_weakness"})
+    assert "nothing needs help fast" not in client.get("/questionnaire?checked=1").get_data(as_text=True)
+
+
+def test_the_symptoms_check_refuses_a_bad_token_and_keeps_what_was_typed(csrf_client):
+    r = csrf_client.post("/questionnaire/symptoms",
+                         data={"symptoms_now": "leg_weakness", "pain_score": "7", "csrf_token": "x"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "Please send your answers again" in html
+    assert re.search(r'value="leg_weakness"[^>]*checked', html) and 'value="7"' in html
+
+
 @pytest.mark.parametrize("config, number", [
     ({}, "999"), ({"BABEL_DEFAULT_LOCALE": "en_US"}, "911"), ({"EMERGENCY_LOCALE": "es"}, "112"),
     ({"EMERGENCY_LOCALE": "de-DE"}, "112"), ({"EMERGENCY_NUMBER": "000"}, "000")])

@@ -7,7 +7,8 @@ the engine is checked against the files it is meant to implement.
 
 (a) any JSON value at POST /api/plan: 200 or 400, never 5xx; always a caveat; 400 always has
     errors; a 200 plan lists every catalog option exactly once, each in a valid group.
-(b) any form post at /plan, /summary, /summary.pdf, /steps, /questionnaire (CSRF off): never
+(b) any form post at /plan, /summary, /summary.pdf, /steps, /questionnaire and
+    /questionnaire/symptoms (CSRF off): never
     5xx, and the caveat is on the page.
 (c) valid answers straight into the engine: every option exactly once, the same plan every
     time, the answers not changed, and priorities never change which group an option is in.
@@ -218,7 +219,7 @@ def check_page(r):
     assert CAVEAT_HTML in r.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/plan", "/summary", "/questionnaire"])
+@pytest.mark.parametrize("path", ["/plan", "/summary", "/questionnaire", "/questionnaire/symptoms"])
 @settings(max_examples=300, **FUZZ)
 @given(pairs=form_posts())
 def test_form_posts(app, path, pairs):
@@ -237,7 +238,7 @@ def test_pdf_posts(app, pairs):
     check_page(app.test_client().post("/summary.pdf", data=MultiDict(pairs)))
 
 
-@pytest.mark.parametrize("path", ["/plan", "/questionnaire", "/steps"])
+@pytest.mark.parametrize("path", ["/plan", "/questionnaire", "/questionnaire/symptoms", "/steps"])
 @settings(max_examples=100, **FUZZ)
 @given(name=st.sampled_from(sorted(NUMBERS)),
        value=st.one_of(tricky, st.text(max_size=8), st.sampled_from(HUGE)))

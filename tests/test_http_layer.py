@@ -28,7 +28,8 @@ from bonemets.security import host_is_well_formed, trusted_hosts_from
 from conftest import TYPICAL
 from servers import SECURITY_HEADERS, Gunicorn, raw
 
-FORM_ROUTES = ["/plan", "/summary", "/summary.pdf", "/steps", "/questionnaire"]
+FORM_ROUTES = ["/plan", "/summary", "/summary.pdf", "/steps", "/questionnaire",
+               "/questionnaire/symptoms"]
 FUZZ_REQUESTS = int(os.environ.get("BONEMETS_FUZZ_REQUESTS", "10000"))
 FUZZ_SECONDS = 150  # the fuzzer stops sending after this, whatever the count (bounded in time)
 

@@ -137,7 +137,7 @@ def _assert_no_inline(html: str):
 # --------------------------------------------------------------------------------------------
 # CSRF: refused with 400, friendly, answers kept, and the re-shown page works
 # --------------------------------------------------------------------------------------------
-FORM_ROUTES = ["/plan", "/summary", "/summary.pdf", "/steps"]
+FORM_ROUTES = ["/plan", "/summary", "/summary.pdf", "/steps", "/questionnaire/symptoms"]
 
 
 def _refused_and_kept(r, path, rulebook, answers=ANSWERS):

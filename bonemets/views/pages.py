@@ -107,9 +107,35 @@ def index():
 def questionnaire():
     form = kept_form()
     if form is not None:
-        return render_template("questionnaire.html", form=form)
+        # "Nothing needs help fast" only while it is true of the answers kept (Back to this
+        # address after adding a symptom must not say it).
+        checked = request.args.get("checked") == "1" and not rulebook().plan(form.answers()).red_flags
+        notice = "checked" if checked else None
+        return render_template("questionnaire.html", form=form, notice=notice)
     return cached_page("questionnaire", "questionnaire.html",
                        lambda: {"form": form_class()(formdata=None)})
+
+
+@bp.post("/questionnaire/symptoms")
+def check_symptoms():
+    """The one-page form's "Check these symptoms now", under its first section (the
+    urgent-symptoms check, as in the steps): the answers so far go in the cookie; any red flag
+    they raise is shown at once on the emergency page, whose "Carry on" leads back to the form;
+    with none, the form again at its next section, saying so. Only the token is checked here:
+    the whole form is checked when it is sent."""
+    form = form_class()()
+    form.validate()
+    if csrf_failed(form):
+        return reshow(form, 400, notice="csrf")
+    rb = rulebook()
+    if rb.plan(form.answers()).red_flags:
+        where = url_for("steps.urgent", next="form")
+    else:
+        after = rb.sections[1].id if len(rb.sections) > 1 else rb.sections[0].id
+        where = url_for("web.questionnaire", checked=1, _anchor=f"section-{after}")
+    response = redirect(where, code=303)
+    carry.save(response, carry.pairs_of(request.form, rb.fields))
+    return response
 
 
 @bp.post("/questionnaire")

@@ -153,7 +153,12 @@ def _with_cookie(html: str, status: int):
 
 # -- the emergency page ------------------------------------------------------------------------
 def _continue_url(nxt: str) -> str:
-    total = len(rulebook().sections)
+    """Where "Carry on with the questions" leads: a step, "Check your answers", or ("form")
+    back to the one-page form, at the section after the symptoms."""
+    sections = rulebook().sections
+    total = len(sections)
+    if nxt == "form":
+        return url_for("web.questionnaire", _anchor=f"section-{sections[min(1, total - 1)].id}")
     k = _small_number(nxt) if nxt != "check" else None
     return url_for("steps.step", n=k) if k and 1 <= k <= total else url_for("steps.check")
 

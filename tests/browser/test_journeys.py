@@ -163,6 +163,27 @@ def test_red_flag_warning_comes_first_and_is_visible_on_a_phone(page: Page):
     assert first
 
 
+def test_an_emergency_on_the_one_page_form_is_shown_before_the_rest_is_filled(page: Page):
+    page.set_viewport_size(PHONE)
+    page.goto("/questionnaire")
+    fill(page, {"symptoms_now": ["leg_weakness"], "primary_cancer": "breast"})
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check these symptoms now").click()
+    expect(page).to_have_title(re.compile(r"^Get help now"))
+    expect(page.locator("[data-urgency='emergency']").first).to_be_visible()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Carry on with the questions").click()
+    assert page.url.endswith(f"/questionnaire#section-{RB.sections[1].id}")
+    expect(page.locator('input[name="symptoms_now"][value="leg_weakness"]')).to_be_checked()
+    expect(page.locator('input[name="primary_cancer"][value="breast"]')).to_be_checked()
+    # Enter in a text box still sends the whole form (the form's first button is "See my options").
+    page.fill("#pain_score-0", "6")
+    page.focus("#pain_score-0")
+    press_enter_and_wait(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Options to talk about with your care team")
+
+
 def test_emergency_is_told_in_words_not_colour_alone(page: Page):
     results_page(page, {"symptoms_now": ["leg_weakness", "bladder_bowel"]})
     flags = page.locator(".red-flags")
