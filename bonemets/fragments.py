@@ -42,16 +42,26 @@ MAX_PARTS = 20000
 _PLAIN = (str, int, bool, type(None))
 
 
-def _check(args, macro) -> None:
+def _check(args, macro) -> bool:
+    """Refuse anything but plain values; True when a flag is among them (``True == 1`` and
+    ``hash(True) == hash(1)``, so such a key also records which values are flags)."""
+    flags = False
     for a in args:
         t = type(a)
         if t in _PLAIN:
+            flags = flags or t is bool
             continue
         if isinstance(a, tuple):
-            _check(a, macro)
+            flags = _check(a, macro) or flags
             continue
         raise TypeError(f"once({macro.name}): only ids, words, numbers, flags and tuples of them "
                         f"may be arguments, not {t.__name__}")
+    return flags
+
+
+def _flag_marks(args) -> tuple:
+    """Where the flags are in ``args`` (nested tuples alike): part of a key that has flags."""
+    return tuple(_flag_marks(a) if type(a) is tuple else type(a) is bool for a in args)
 
 
 def enabled(app) -> bool:
@@ -89,11 +99,13 @@ def bound():
 
     def once(macro, *args):
         """``macro(*args)``, rendered once per process for this language and rule book."""
-        _check(args, macro)
+        flags = _check(args, macro)
         if parts is None:
             return macro(*args)
         code = macro._func.__code__
         key = (code.co_filename, code.co_firstlineno, macro.name, prefix, args)
+        if flags:
+            key += (_flag_marks(args),)
         part = parts.get(key)
         if part is None:
             part = macro(*args)
@@ -120,14 +132,3 @@ def _each(macro, keys, *args):
 
 
 once.each = _each
-
-
-def plain(value):
-    """A list (or tuple) of words and ids as a tuple, lists inside it too: what ``once`` may be
-    given (a template filter). Anything else is refused, a dict above all."""
-    if isinstance(value, (list, tuple)):
-        return tuple(plain(v) for v in value)
-    if type(value) in _PLAIN:
-        return value
-    raise TypeError(f"plain: only ids, words, numbers, flags and lists of them, not "
-                    f"{type(value).__name__}")

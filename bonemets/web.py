@@ -137,7 +137,6 @@ def init_app(app: Flask, rb: RuleBook) -> None:
     app.jinja_env.filters["first_sentence"] = present.first_sentence
     app.jinja_env.filters["option_name"] = lambda oid: language.rulebook().options[oid]["name"]
     app.jinja_env.filters["only_if_tokens"] = present.only_if_tokens
-    app.jinja_env.filters["plain"] = fragments.plain
     app.jinja_env.globals["csrf_token"] = generate_csrf
     app.jinja_env.globals["describe"] = lambda condition: present.describe(language.rulebook(), condition)
     app.jinja_env.globals["rulebook_card"] = lambda oid: present.rulebook_card(language.rulebook(), oid)

@@ -108,11 +108,21 @@ def test_once_refuses_anything_but_ids_and_flags(apps):
                 fragments.once(macro, bad)
 
 
-def test_plain_makes_tuples_of_words_and_refuses_anything_else():
-    assert fragments.plain(["a", ["b", 1, None, True]]) == ("a", ("b", 1, None, True))
-    for bad in ({"said": "x"}, ["a", {"b": 1}], [object()]):
-        with pytest.raises(TypeError):
-            fragments.plain(bad)
+def test_a_flag_and_the_number_equal_to_it_are_kept_apart(apps):
+    """``True == 1`` and their hashes are equal: a key with a flag records where its flags are,
+    so a macro that tells them apart never gets the other's part."""
+    app = apps[0]
+    with app.test_request_context("/"):
+        macro = app.jinja_env.from_string(
+            "{% macro m(x) %}{{ 'flag' if x is sameas true else 'number' }}"
+            "{{ x|length if x is sequence else '' }}{% endmacro %}").module.m
+        assert fragments.once(macro, True) == "flag"
+        assert fragments.once(macro, 1) == "number"
+        assert fragments.once(macro, True) == "flag"
+        nested = app.jinja_env.from_string(
+            "{% macro m(t) %}{{ 'flag' if t[1] is sameas true else 'number' }}{% endmacro %}").module.m
+        assert fragments.once(nested, ("a", 1)) == "number"
+        assert fragments.once(nested, ("a", True)) == "flag"
 
 
 def _flat(value):

@@ -185,8 +185,6 @@ WORDING_STRINGS = {
         "pdf.Busy's reason, for the log: the page says messages.HTTP_ERRORS[503]",
     ("bonemets/fragments.py", "once({}): only ids, words, numbers, flags and tuples of them"):
         "a TypeError for developers",
-    ("bonemets/fragments.py", "plain: only ids, words, numbers, flags and lists of them"):
-        "a TypeError for developers",
     ("bonemets/web.py", "/* Made from rules/questionnaire.yaml (only_if) by bonemets/web.py. */"):
         "the comment at the top of /followup.css",
 }
