@@ -276,16 +276,44 @@ def test_a_symptom_that_can_wait_is_shown_too_and_none_says_so(client, rulebook)
     assert r.headers["Location"] == "/urgent?next=form"
     html = client.get("/urgent?next=form").get_data(as_text=True)
     assert "<title>Symptoms that need attention" in html
-    r = client.post("/questionnaire/symptoms", data={"primary_cancer": "prostate"},
+    r = client.post("/questionnaire/symptoms", data={"symptoms_now": "none", "primary_cancer": "prostate"},
                     follow_redirects=False)
-    after = rulebook.sections[1].id
     assert r.status_code == 303
-    assert r.headers["Location"] == f"/questionnaire?checked=1#section-{after}"
+    assert r.headers["Location"] == "/questionnaire?checked=1#check-result"
     html = client.get("/questionnaire?checked=1").get_data(as_text=True)
-    assert "nothing needs help fast" in html
+    result = html[html.index('id="check-result"'):]
+    assert "nothing needs help fast" in result[:result.index("</div>")]
+    assert 'href="tel:999"' in result[:result.index("</div>")]
+    # It sits right under the button (where the redirect lands), not above the heading.
+    assert html.index("Check these symptoms now") < html.index('id="check-result"') < html.index(
+        f'id="section-{rulebook.sections[1].id}"')
     assert re.search(r'value="prostate"[^>]*checked', html)
     # Back to that address after a symptom was added: it is not said again.
     client.post("/questionnaire/symptoms", data={"symptoms_now": "leg_weakness"})
+    assert "nothing needs help fast" not in client.get("/questionnaire?checked=1").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("symptoms", [[], ["unknown"]])
+def test_nothing_ticked_or_not_sure_is_not_told_all_is_well(client, symptoms):
+    r = client.post("/questionnaire/symptoms",
+                    data={"symptoms_now": symptoms, "primary_cancer": "lung"}, follow_redirects=False)
+    assert r.headers["Location"] == "/questionnaire?checked=1#check-result"
+    html = client.get("/questionnaire?checked=1").get_data(as_text=True)
+    assert "nothing needs help fast" not in html
+    assert "You have not ticked a symptom" in html and 'href="tel:999"' in html
+
+
+def test_an_answer_the_rule_book_does_not_take_is_never_told_all_is_well(client):
+    """A value the rule book does not know (a tampered post, a page from before a rule-book
+    change) drops the whole answer from the plan, so it may hide an emergency: the form again
+    with the problem, never "nothing needs help fast"."""
+    typed = {"symptoms_now": ["leg_weakness", "an_old_value"], "pain_score": "5"}
+    r = client.post("/questionnaire/symptoms", data=typed, follow_redirects=False)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and "There is a problem" in html
+    assert "nothing needs help fast" not in html
+    assert re.search(r'value="leg_weakness"[^>]*checked', html) and 'value="5"' in html
+    # And the address of the notice, opened with those answers kept, does not say it either.
     assert "nothing needs help fast" not in client.get("/questionnaire?checked=1").get_data(as_text=True)
 
 
@@ -294,6 +322,8 @@ def test_the_symptoms_check_refuses_a_bad_token_and_keeps_what_was_typed(csrf_cl
                          data={"symptoms_now": "leg_weakness", "pain_score": "7", "csrf_token": "x"})
     html = r.get_data(as_text=True)
     assert r.status_code == 400 and "Please send your answers again" in html
+    assert 'Press "Check these symptoms now" again' in html or \
+        "Press &#34;Check these symptoms now&#34; again" in html
     assert re.search(r'value="leg_weakness"[^>]*checked', html) and 'value="7"' in html
 
 

@@ -21,6 +21,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from wtforms.validators import ValidationError
 
 from .. import fragments
+from ..rules import UNKNOWN
 from . import carry
 from .common import (answers_gone, cached_page, csrf_failed, form_class, kept_form, parse_form,
                      plan_context, quick_answers, reshow, rulebook)
@@ -107,10 +108,7 @@ def index():
 def questionnaire():
     form = kept_form()
     if form is not None:
-        # "Nothing needs help fast" only while it is true of the answers kept (Back to this
-        # address after adding a symptom must not say it).
-        checked = request.args.get("checked") == "1" and not rulebook().plan(form.answers()).red_flags
-        notice = "checked" if checked else None
+        notice = symptoms_checked(form) if request.args.get("checked") == "1" else None
         return render_template("questionnaire.html", form=form, notice=notice)
     return cached_page("questionnaire", "questionnaire.html",
                        lambda: {"form": form_class()(formdata=None)})
@@ -120,22 +118,46 @@ def questionnaire():
 def check_symptoms():
     """The one-page form's "Check these symptoms now", under its first section (the
     urgent-symptoms check, as in the steps): the answers so far go in the cookie; any red flag
-    they raise is shown at once on the emergency page, whose "Carry on" leads back to the form;
-    with none, the form again at its next section, saying so. Only the token is checked here:
-    the whole form is checked when it is sent."""
+    they raise is shown at once on the emergency page, whose "Carry on" leads back to the form.
+    An answer the rule book does not take (a tampered post, a page from before a rule-book
+    change) may have hidden a flag: with none found, the form is shown again with its problems
+    (400), never "nothing needs help fast". Otherwise the form again, at its next section,
+    saying what the check found (:func:`symptoms_checked`)."""
     form = form_class()()
-    form.validate()
+    valid = form.validate()
     if csrf_failed(form):
-        return reshow(form, 400, notice="csrf")
+        return reshow(form, 400, notice="csrf-check")
     rb = rulebook()
     if rb.plan(form.answers()).red_flags:
         where = url_for("steps.urgent", next="form")
+    elif not valid:
+        response = make_response(*reshow(form, 400))
+        carry.save(response, carry.pairs_of(request.form, rb.fields))
+        return response
     else:
-        after = rb.sections[1].id if len(rb.sections) > 1 else rb.sections[0].id
-        where = url_for("web.questionnaire", checked=1, _anchor=f"section-{after}")
+        where = url_for("web.questionnaire", checked=1, _anchor="check-result")
     response = redirect(where, code=303)
     carry.save(response, carry.pairs_of(request.form, rb.fields))
     return response
+
+
+def symptoms_checked(form) -> str | None:
+    """What the form says after "Check these symptoms now" found no red flag, worked out again
+    from the answers kept (Back to the address after adding a symptom must not say it): None
+    when an answer is not one the rule book takes or a red flag is raised; "checked" when every
+    question of the first section is answered, none with "I don't know"; else "unchecked"."""
+    if not form.validate():
+        return None
+    rb = rulebook()
+    answers = form.answers()
+    if rb.plan(answers).red_flags:
+        return None
+    first = rb.sections[0].fields
+    given = [answers.get(name) for name in first]
+    if all(v not in (None, [], UNKNOWN) and UNKNOWN not in (v if isinstance(v, list) else [v])
+           for v in given):
+        return "checked"
+    return "unchecked"
 
 
 @bp.post("/questionnaire")

@@ -176,12 +176,27 @@ def test_an_emergency_on_the_one_page_form_is_shown_before_the_rest_is_filled(pa
     assert page.url.endswith(f"/questionnaire#section-{RB.sections[1].id}")
     expect(page.locator('input[name="symptoms_now"][value="leg_weakness"]')).to_be_checked()
     expect(page.locator('input[name="primary_cancer"][value="breast"]')).to_be_checked()
-    # Enter in a text box still sends the whole form (the form's first button is "See my options").
+    # Enter in a text box still sends the whole form: the form's first button is "See my
+    # options", out of sight.
+    box = page.locator(".implicit-submit").bounding_box()
+    assert box and box["x"] + box["width"] <= 0, box
     page.fill("#pain_score-0", "6")
     page.focus("#pain_score-0")
     press_enter_and_wait(page)
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Options to talk about with your care team")
+
+
+def test_no_symptom_on_the_one_page_form_is_said_where_the_check_lands(page: Page):
+    page.set_viewport_size(PHONE)
+    page.goto("/questionnaire")
+    fill(page, {"symptoms_now": ["none"]})
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check these symptoms now").click()
+    result = page.locator("#check-result")
+    expect(result).to_contain_text("nothing needs help fast")
+    expect(result).to_be_in_viewport()
+    expect(page.locator('input[name="symptoms_now"][value="none"]')).to_be_checked()
 
 
 def test_emergency_is_told_in_words_not_colour_alone(page: Page):
