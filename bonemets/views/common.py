@@ -93,6 +93,15 @@ def parse_form():
     return None, reshow(form)
 
 
+def keep_answers(response):
+    """``response`` with the posted answers and the page's choices (print size, paper, options
+    to compare, the decision steps) in the answers cookie (bonemets/views/carry.py), exactly as
+    typed: every POST that redirects, or shows a form to fix, keeps them this way."""
+    from . import carry
+    carry.save(response, carry.pairs_of(request.form, rulebook().fields))
+    return response
+
+
 def kept_form():
     """The form filled from the answers cookie (bonemets/views/carry.py), or None. No CSRF
     check: it is not a request to do anything, only what to show."""

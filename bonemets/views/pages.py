@@ -21,10 +21,10 @@ from werkzeug.exceptions import ServiceUnavailable
 from wtforms.validators import ValidationError
 
 from .. import fragments
-from ..rules import UNKNOWN
+from ..present import unsure_values
 from . import carry
-from .common import (answers_gone, cached_page, csrf_failed, form_class, kept_form, parse_form,
-                     plan_context, quick_answers, reshow, rulebook)
+from .common import (answers_gone, cached_page, csrf_failed, form_class, keep_answers, kept_form,
+                     parse_form, plan_context, quick_answers, reshow, rulebook)
 
 bp = Blueprint("web", __name__)
 
@@ -89,12 +89,10 @@ def _placement_options() -> dict:
 
 # -- pages ------------------------------------------------------------------------------------
 
-def keep_and_go(endpoint: str):
-    """A 303 to the GET page ``endpoint``, with the posted answers and the page's choices (print
-    size, paper, options to compare, the decision steps) in the cookie: nothing in the URL."""
-    response = redirect(url_for(endpoint), code=303)
-    carry.save(response, carry.pairs_of(request.form, rulebook().fields))
-    return response
+def keep_and_go(endpoint: str, **values):
+    """A 303 to the GET page ``endpoint`` (``values``: its URL's, never an answer), with the
+    posted answers and the page's choices in the cookie (:func:`keep_answers`)."""
+    return keep_answers(redirect(url_for(endpoint, **values), code=303))
 
 
 @bp.get("/")
@@ -127,37 +125,31 @@ def check_symptoms():
     valid = form.validate()
     if csrf_failed(form):
         return reshow(form, 400, notice="csrf-check")
-    rb = rulebook()
-    if rb.plan(form.answers()).red_flags:
-        where = url_for("steps.urgent", next="form")
-    elif not valid:
-        response = make_response(*reshow(form, 400))
-        carry.save(response, carry.pairs_of(request.form, rb.fields))
-        return response
-    else:
-        where = url_for("web.questionnaire", checked=1, _anchor="check-result")
-    response = redirect(where, code=303)
-    carry.save(response, carry.pairs_of(request.form, rb.fields))
-    return response
+    if rulebook().plan(form.answers()).red_flags:
+        return keep_and_go("steps.urgent", next="form")
+    if not valid:
+        return keep_answers(make_response(*reshow(form, 400)))
+    return keep_and_go("web.questionnaire", checked=1, _anchor="check-result")
 
 
 def symptoms_checked(form) -> str | None:
     """What the form says after "Check these symptoms now" found no red flag, worked out again
     from the answers kept (Back to the address after adding a symptom must not say it): None
     when an answer is not one the rule book takes or a red flag is raised; "checked" when every
-    question of the first section is answered, none with "I don't know"; else "unchecked"."""
+    question of the first section is answered, none with a "not sure" answer (rules/meta.yaml
+    ``unsure_answers``); else "unchecked"."""
     if not form.validate():
         return None
     rb = rulebook()
     answers = form.answers()
     if rb.plan(answers).red_flags:
         return None
-    first = rb.sections[0].fields
-    given = [answers.get(name) for name in first]
-    if all(v not in (None, [], UNKNOWN) and UNKNOWN not in (v if isinstance(v, list) else [v])
-           for v in given):
-        return "checked"
-    return "unchecked"
+    unsure = unsure_values(rb)
+    for name in rb.sections[0].fields:
+        given = answers.get(name)
+        if not given or unsure & set(given if isinstance(given, list) else [given]):
+            return "unchecked"
+    return "checked"
 
 
 @bp.post("/questionnaire")
@@ -179,9 +171,7 @@ def post_answers(endpoint: str):
         return keep_and_go(endpoint)
     form = form_class()()
     response = make_response(*error) if isinstance(error, tuple) else error
-    if not csrf_failed(form):
-        carry.save(response, carry.pairs_of(request.form, rulebook().fields))
-    return response
+    return response if csrf_failed(form) else keep_answers(response)
 
 
 def show_kept(template: str):

@@ -12,9 +12,8 @@ from flask import Blueprint, make_response, redirect, render_template, request, 
 
 from .. import messages as msg
 from ..present import answer_rows, hidden_pairs, present
-from . import carry
-from .common import (answers_gone, cached_page, csrf_failed, form_class, kept_form,
-                     rulebook)
+from .common import (answers_gone, cached_page, csrf_failed, form_class, keep_answers,
+                     kept_form, rulebook)
 
 bp = Blueprint("steps", __name__)
 
@@ -75,9 +74,7 @@ def check():
 def go_to(where: str, form=None):
     """A 303 to a GET page; the posted answers (when ``form`` is given) go in the cookie."""
     response = redirect(where, code=303)
-    if form is not None:
-        carry.save(response, carry.pairs_of(request.form, rulebook().fields))
-    return response
+    return response if form is None else keep_answers(response)
 
 
 def _step_url(n: int, then=None) -> str:
@@ -146,9 +143,7 @@ def _step_context(form, n, errors, then):
 def _with_cookie(html: str, status: int):
     """A page shown straight from a POST (an answer to fix), with the answers kept in the
     cookie so that Back to an earlier step still shows them."""
-    response = make_response(html, status)
-    carry.save(response, carry.pairs_of(request.form, rulebook().fields))
-    return response
+    return keep_answers(make_response(html, status))
 
 
 # -- the emergency page ------------------------------------------------------------------------
