@@ -7,7 +7,9 @@ Configuration (environment variables): SECRET_KEY (required outside debug and te
 on every replica), TRUSTED_HOSTS (comma-separated host names this site answers to, `.example.org`
 for its subdomains, `*` for any; localhost and 127.0.0.1 always), BONEMETS_PROXY_FIX=1 (trust
 one proxy's X-Forwarded-Proto and -Host), SESSION_COOKIE_SECURE=1, BONEMETS_RULES_DIR,
-BONEMETS_PDF_SLOTS (PDFs rendered at once per process, default 1; 0 for no limit).
+BONEMETS_PDF_SLOTS (PDFs rendered at once per process, default 1; 0 for no limit),
+BONEMETS_PDF_PROCESS=1 (render PDFs in a lower-priority helper process of the worker;
+deploy/gunicorn.conf.py sets it unless it is given).
 """
 from __future__ import annotations
 

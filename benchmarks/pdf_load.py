@@ -10,7 +10,9 @@ while ``--clients`` client threads each post /summary.pdf over and over (a fresh
 set each time, with a real CSRF token; after a 503 a client waits the Retry-After it was given,
 as a browser's person would, capped at 1 s). Before measuring, PDFs are asked for until each
 worker has rendered some (WeasyPrint is imported, and the helper started, on a process's first
-PDF). Prints /healthz p50/p99 alone and under PDF load,
+PDF). With ``--cpu-floor``, also /healthz beside two busy loops at the helpers' lower priority
+and no PDFs: what two busy cores alone cost the other pages. Prints /healthz p50/p99 alone and
+under PDF load,
 and the PDFs served (200), turned away (503) and failed, with the PDFs' own p50. Nothing is
 asserted.
 """
@@ -21,6 +23,7 @@ import http.client
 import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -72,6 +75,29 @@ def pdf_clients(port: int, token: str, cookie: str, n: int, stop: threading.Even
     return out
 
 
+def cpu_floor(script: str, args) -> list:
+    """/healthz alone and beside two busy loops at the helpers' priority (no PDFs)."""
+    from bonemets.pdf import HELPER_NICE
+    busy = "import os\nos.nice(%d)\nwhile True: pass\n" % HELPER_NICE
+    with GunicornConf(None, cwd=ROOT, env=secret_env(),
+                      args=[] if args.max_requests is None
+                      else ["--max-requests", str(args.max_requests)]) as app:
+        app.wait_ready("/healthz")
+        alone = wrk(app, "/healthz", script, args.duration, 1, 1)
+        loops = [subprocess.Popen([sys.executable, "-c", busy]) for _ in range(2)]
+        try:
+            time.sleep(0.5)
+            during = wrk(app, "/healthz", script, args.duration, 1, 1)
+        finally:
+            for p in loops:
+                p.kill()
+                p.wait()
+    return [f"two busy loops at nice {HELPER_NICE}, no PDFs", f"{alone['p50_us'] / 1000:.1f}",
+            f"{alone['p99_us'] / 1000:.1f}", f"{during['p50_us'] / 1000:.1f}",
+            f"{during['p99_us'] / 1000:.1f}", int(during["non2xx"] + during["socket"]), "-", "-",
+            "-", "-"]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=15, help="seconds a measurement (default 15)")
@@ -81,6 +107,10 @@ def main(argv=None) -> int:
                          "worker restarting during the run stalls the connections it had)")
     ap.add_argument("--settings", nargs="+", default=["1:1", "1:0", "0:0"],
                     help="SLOTS:PROCESS settings to compare (default: 1:1 1:0 0:0)")
+    ap.add_argument("--cpu-floor", action="store_true",
+                    help="also measure /healthz while two lower-priority busy loops (nice 10, "
+                         "like the PDF helpers) keep both cores busy: what sharing the cores "
+                         "alone costs, the least a PDF could cost the other pages here")
     args = ap.parse_args(argv)
     vocab = load_vocab()
     rows = []
@@ -124,6 +154,8 @@ def main(argv=None) -> int:
                          int(during["non2xx"] + during["socket"]), len(ok), load["busy"],
                          load["failed"], f"{statistics.median(ok):.0f}" if ok else "-"])
             print(f"  {label}: {during['requests']:.0f} /healthz answers under PDF load", flush=True)
+        if args.cpu_floor:
+            rows.append(cpu_floor(script, args))
     print()
     print_table(["setting", "healthz p50 alone", "p99 alone", "p50 with PDFs", "p99 with PDFs",
                  "healthz errors", "PDFs 200", "PDFs 503", "PDFs failed", "PDF p50 ms"], rows)

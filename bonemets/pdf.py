@@ -77,8 +77,20 @@ class Busy(RuntimeError):
 
 
 MAX_PER_CHILD = 200
+# How much lower the helper's priority is than the worker's (Linux nice, 0-19): with both cores
+# busy, the operating system runs the worker's threads (the other pages, /healthz) first and the
+# PDF with the time left, instead of sharing the cores evenly between them.
+HELPER_NICE = 10
 _POOL: dict = {}
 _POOL_LOCK = threading.Lock()
+
+
+def _helper_start(nice: int = HELPER_NICE) -> None:
+    """Run in each helper process as it starts: give way to the web worker."""
+    try:
+        os.nice(nice)
+    except OSError:  # not allowed here: the helper runs at the worker's priority
+        pass
 
 
 def _pool(size: int) -> ProcessPoolExecutor:
@@ -88,7 +100,7 @@ def _pool(size: int) -> ProcessPoolExecutor:
         if pool is None:
             pool = _POOL[os.getpid()] = ProcessPoolExecutor(
                 max_workers=max(1, size), mp_context=multiprocessing.get_context("spawn"),
-                max_tasks_per_child=MAX_PER_CHILD)
+                max_tasks_per_child=MAX_PER_CHILD, initializer=_helper_start)
         return pool
 
 

@@ -26,11 +26,29 @@ worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("BONEMETS_THREADS", "4"))
 
+# The app is loaded once, in the master process, before the workers are forked: a broken rule
+# book stops gunicorn at once, and a worker started later (max_requests below) is serving within
+# milliseconds instead of spending about 2 s reading both languages' rule books. Without it,
+# two workers restarting close together left none to answer for a second or more
+# (benchmarks/pdf_load.py).
+preload_app = True
+
+# PDFs are rendered in a helper process of each worker, at a lower priority (bonemets/pdf.py):
+# a PDF never holds the Python lock the worker's other threads need, and with both cores busy
+# the other pages go first. BONEMETS_PDF_PROCESS=0 renders them in the request's thread instead.
+os.environ.setdefault("BONEMETS_PDF_PROCESS", "1")
+
 timeout = 30            # a worker silent for 30 s is restarted (a PDF takes well under 1 s)
 graceful_timeout = 20   # on SIGTERM, requests in flight get 20 s to finish (rolling updates)
 keepalive = 5           # idle keep-alive connections from the proxy are closed after 5 s
-max_requests = 5000     # recycle processes now and then (memory from PDF rendering)
-max_requests_jitter = 500
+# Recycle processes now and then: a safety net for memory. A PDF rendered in the request's
+# thread leaves memory in the worker, so the worker is then recycled every ~5,000 requests; a
+# helper process recycles itself every 200 PDFs (bonemets/pdf.py), and the worker's memory stays
+# flat (benchmarks/soak.py), so with it the worker goes on ten times longer. A worker restart
+# costs the pages in flight on it a short wait (README "Performance").
+_pdf_in_helper = os.environ.get("BONEMETS_PDF_PROCESS", "") not in ("", "0")
+max_requests = 50000 if _pdf_in_helper else 5000
+max_requests_jitter = max_requests // 10
 
 # Small requests only: the answers fit in a few KB (the app refuses bodies over 64 KB).
 limit_request_line = 4094

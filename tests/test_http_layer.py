@@ -388,3 +388,52 @@ def test_fuzz_the_http_layer_through_gunicorn(server, session):
     assert statuses[200] > 500 and statuses[400] > 500 and statuses[415] > 100
     assert statuses[413] > 20 and statuses[405] > 200 and statuses[404] > 200
     assert "Traceback" not in server.output() and "Unhandled error" not in server.output()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (read from /proc)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", encoding="ascii") as fh:
+                    stat = fh.read()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(name))
+    return out
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+def test_production_settings_render_pdfs_in_a_lower_priority_helper(server, session):
+    """deploy/gunicorn.conf.py: a PDF is rendered by a helper process of the worker, which
+    runs at a lower priority than the worker (the other pages go first when the cores are
+    busy); the PDF is the real one."""
+    from urllib.parse import urlencode
+    token, cookie = session
+    body = urlencode({**TYPICAL, "csrf_token": token}, doseq=True).encode()
+    status, headers, data = raw(server.port, request_bytes(
+        "POST", "/summary.pdf", body=body,
+        headers=["Content-Type: application/x-www-form-urlencoded", f"Cookie: {cookie}"]),
+        timeout=60)
+    assert status == 200 and data.startswith(b"%PDF")
+    workers = _children(server.proc.pid)
+    assert len(workers) == 2, workers
+    # A worker's helpers are its "spawn" children (multiprocessing also starts a resource
+    # tracker, which renders nothing).
+    helpers = {w: [kid for kid in _children(w) if b"spawn_main" in _cmdline(kid)]
+               for w in workers}
+    assert any(helpers.values()), f"no worker has a helper process: {helpers}"
+    for worker, kids in helpers.items():
+        for kid in kids:
+            assert os.getpriority(os.PRIO_PROCESS, kid) == min(
+                19, os.getpriority(os.PRIO_PROCESS, worker) + 10)
+

@@ -4,6 +4,7 @@ dies or hangs costs one quick 503 with Retry-After, not the worker: the next PDF
 helper. (benchmarks/pdf_load.py measures what it does for the other pages.)"""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 
@@ -42,6 +43,19 @@ def test_a_pdf_from_the_helper_is_the_pdf_of_the_worker(process_app, app, typica
         slots = pdf_slots()
     assert slots.acquire(blocking=False), "the slot is given back"
     slots.release()
+
+
+def test_the_helper_gives_way_to_the_worker(process_app, typical):
+    """The helper runs at a lower priority (nice) than the worker that serves the pages."""
+    assert process_app.test_client().post("/summary.pdf", data=typical).status_code == 200
+    pool = next(iter(pdf._POOL.values()))
+    helpers = list(pool._processes)
+    assert helpers
+    mine = os.nice(0)
+    assert mine < 19, "this test needs room below its own priority"
+    for pid in helpers:
+        theirs = os.getpriority(os.PRIO_PROCESS, pid)
+        assert theirs > mine and theirs == min(19, mine + pdf.HELPER_NICE)
 
 
 def test_a_helper_that_dies_costs_one_503_and_is_replaced(process_app, typical):

@@ -227,9 +227,10 @@ def pdf_slots() -> threading.BoundedSemaphore | None:
 def pdf_process() -> bool:
     """Render PDFs in a helper process (bonemets/pdf.py), so a PDF never holds the GIL of the
     worker that serves the other pages: ``PDF_PROCESS`` (config), else the environment's
-    ``BONEMETS_PDF_PROCESS=1``. Off by default: benchmarks/pdf_load.py measured it better
-    without worker recycling but, in one run with the config's max_requests, with second-long
-    /healthz stalls around a worker restart (README "Performance")."""
+    ``BONEMETS_PDF_PROCESS=1``. The production settings (deploy/gunicorn.conf.py) switch it
+    on: under 16 PDF clients, /healthz p99 was 5 ms with it against 28 ms in the thread
+    (benchmarks/pdf_load.py, README "Performance"). Off in a bare ``create_app()`` (the
+    tests' client, ``flask run``), which then needs no helper process."""
     cfg = current_app.config
     if cfg.get("PDF_PROCESS") is not None:
         return bool(cfg["PDF_PROCESS"])
@@ -244,7 +245,11 @@ def summary_pdf():
     cfg = current_app.config
     busy = ServiceUnavailable(retry_after=int(cfg.get("PDF_RETRY_AFTER", 2)))
     slots = pdf_slots()
-    if slots is not None and not slots.acquire(timeout=cfg.get("PDF_WAIT", 0.05)):
+    # PDF_WAIT (seconds, default 0): how long a PDF waits for a slot before its 503. Waiting
+    # holds one of the worker's few threads, and /healthz and the other pages queue behind
+    # held threads (50 ms of waiting gave /healthz a p99 of 40 ms under 16 PDF clients;
+    # none, 5 ms: benchmarks/pdf_load.py).
+    if slots is not None and not slots.acquire(timeout=cfg.get("PDF_WAIT", 0)):
         raise busy
     try:
         from .. import pdf  # WeasyPrint is slow to import: only when a PDF is asked for
