@@ -149,6 +149,7 @@ HTTP_ERRORS = {
     503: _l("Many printable summaries are being made right now. Nothing you entered has been "
             "stored. Please wait a few seconds, then go back and ask for the PDF again."),
 }
+NOTHING_STORED = _l("Nothing you entered has been stored on our server.")
 NO_SUCH_STEP = _l("There is no such step.")
 ANSWERS_GONE = _l("Your answers are not kept in this browser any more. They are cleared when you "
                   "press “Clear my answers”, and after %(hours)s hours. Please start again.")

@@ -13,6 +13,11 @@ load and counts every request; tests/test_serving.py checks the writes.
 ``install()`` is called by deploy/gunicorn.conf.py. It changes only when bytes are written,
 never which bytes: chunked bodies, bodies gunicorn omits (HEAD, 204, 304) and ``sendfile`` take
 gunicorn's own path.
+
+It also replaces gunicorn's own answer to a request that never reaches the app (a broken
+request line or header, one too long, a broken chunked body): instead of an HTML page that
+repeats part of what was sent, plain words and the app's security headers, like nginx's own
+answers (deploy/nginx/bonemets.conf).
 """
 from __future__ import annotations
 
@@ -79,9 +84,35 @@ def response_class():
     return Response
 
 
+def error_bytes(status_int: int, reason: str) -> bytes:
+    """The whole answer gunicorn sends for a request it cannot read: the status, the app's
+    security headers (bonemets/security.py), and plain words (bonemets/messages.py, in
+    English: the request's language is not known), never what was sent."""
+    from . import messages, security
+
+    words = messages.http_error(status_int) or messages.http_error(400)
+    body = f"{words} {messages.NOTHING_STORED}\n".encode("utf-8")
+    reason = reason if reason.isascii() and reason.isprintable() else ""
+    headers = [*security.FIXED, *security.NO_STORE, ("Connection", "close"),
+               ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    head = f"HTTP/1.1 {status_int} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)
+    return head.encode("latin-1") + b"\r\n" + body
+
+
+def write_error(sock, status_int, reason, mesg):
+    """gunicorn's ``util.write_error``, answering with :func:`error_bytes` (``mesg``, which
+    can hold part of the request, is not sent)."""
+    from gunicorn import util
+
+    util.write_nonblock(sock, error_bytes(int(status_int), str(reason)))
+
+
 def install() -> None:
     """Make gunicorn's HTTP/1 workers use :func:`response_class` (``wsgi.create`` reads the
-    module's ``Response`` on every request)."""
+    module's ``Response`` on every request) and answer unreadable requests with
+    :func:`write_error` (the workers call ``util.write_error`` through the module)."""
+    from gunicorn import util
     from gunicorn.http import wsgi
 
     wsgi.Response = response_class()
+    util.write_error = write_error

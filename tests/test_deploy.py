@@ -262,6 +262,35 @@ def test_pdf_requests_beyond_the_limit_get_a_fast_429_and_pages_stay_fast(stack)
     assert times[int(len(times) * 0.95) - 1] < 1.0        # 95% of other pages within 1 s
 
 
+NGINX_REFUSES = {
+    "a broken request line": (b"GARBAGE\r\n\r\n", 400),
+    "headers too large": (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 9000
+                          + b"\r\nConnection: close\r\n\r\n", 400),
+    "no Host in HTTP/1.1": (b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 400),
+    "a header line without a colon": (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header\r\n"
+                                      b"Connection: close\r\n\r\n", 400),
+    "a broken chunked body": (b"POST /api/plan HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: "
+                              b"chunked\r\nContent-Type: application/json\r\nConnection: close"
+                              b"\r\n\r\nZZ\r\n", 400),
+    "an address too long": (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                            b"Connection: close\r\n\r\n", 414),
+}
+
+
+@needs_nginx
+@pytest.mark.parametrize("name", NGINX_REFUSES)
+def test_requests_nginx_cannot_read_get_plain_words_and_the_security_headers(stack, name):
+    """nginx answers these itself (they never reach the app): its answer carries the app's
+    security headers and plain words, not nginx's own HTML page."""
+    front, _ = stack
+    request, code = NGINX_REFUSES[name]
+    status, h, text = raw(front.port, request)
+    assert status == code
+    assert all(n in h for n in SECURITY_HEADERS), h
+    assert h["content-type"].startswith("text/plain") and b"<html" not in text
+    assert b"Nothing you entered has been stored" in text and b"nginx" not in text
+
+
 @needs_nginx
 def test_nginx_limits_and_headers(stack):
     front, apps = stack

@@ -437,3 +437,35 @@ def test_production_settings_render_pdfs_in_a_lower_priority_helper(server, sess
             assert os.getpriority(os.PRIO_PROCESS, kid) == min(
                 19, os.getpriority(os.PRIO_PROCESS, worker) + 10)
 
+
+GUNICORN_REFUSES = {
+    "a broken request line": (b"GARBAGE<script>\r\n\r\n", 400),
+    "a request line too long": (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                b"Connection: close\r\n\r\n", 414),
+    "a header too large": (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"b" * 9000
+                           + b"\r\nConnection: close\r\n\r\n", 431),
+    "too many headers": (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         + b"".join(b"X-%d: 1\r\n" % i for i in range(80))
+                         + b"Connection: close\r\n\r\n", 431),
+    "a header name with a space": (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header<b>: 1\r\n"
+                                   b"Connection: close\r\n\r\n", 400),
+    "an unknown HTTP version": (b"GET /ZZ HTTP/7.1\r\nHost: 127.0.0.1\r\nConnection: close"
+                                b"\r\n\r\n", 400),
+}
+
+
+@pytest.mark.server
+@pytest.mark.parametrize("name", GUNICORN_REFUSES)
+def test_requests_gunicorn_cannot_read_get_plain_words_and_the_security_headers(server, name):
+    """Requests that never reach the app (gunicorn refuses them itself; bonemets/serving.py):
+    the app's security headers and plain words, and nothing of what was sent."""
+    request, code = GUNICORN_REFUSES[name]
+    status, headers, body = raw(server.port, request, timeout=20)
+    assert status == code
+    assert has_security_headers(headers), headers
+    assert headers["cache-control"] == "no-store"
+    assert headers["content-type"] == "text/plain; charset=utf-8"
+    assert b"Nothing you entered has been stored" in body
+    assert int(headers["content-length"]) == len(body)
+    for sent in (b"<", b"GARBAGE", b"aaaa", b"bbbb", b"ZZ", b"Bad Header"):
+        assert sent not in body
