@@ -269,6 +269,8 @@ def settle(server, timeout: float = 60.0) -> None:
 
 
 def wrk(server, path: str, script: str, duration: int, connections: int, threads: int) -> dict:
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install -y wrk (Debian), then run this again")
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
            "--timeout", "10s", "-s", script, server.url + path]
     before = cpu_ticks(server.proc.pid)

@@ -2,6 +2,7 @@
 
     python benchmarks/soak.py                    # 100,000 requests to POST /api/plan
     python benchmarks/soak.py --requests 20000
+    python benchmarks/soak.py --route results --requests 20000   # GET /plan, random answers
 
 Starts ``gunicorn -w 2 'app:create_app()'`` on 127.0.0.1 (random SECRET_KEY), finds the workers
 as children of the master (/proc), reads each worker's RSS (VmRSS in /proc/<pid>/status) after
@@ -9,22 +10,29 @@ start-up, after a warm-up, and after the soak, and prints the growth. A few Pyth
 the requests with http.client (exactly N in all; a time limit bounds the run too). wrk is not
 used here: it cannot stop after a request count without leaving half-open connections that
 tie up gunicorn's sync workers. Target: growth after warm-up < 10%. Nothing is asserted.
+
+``--route results`` soaks the results page instead: ``GET /plan`` with an answers cookie picked
+at random from 2,000 of random answer sets (the app's own ``carry.save``, the server's key), under
+the production settings (``deploy/gunicorn.conf.py``, with worker recycling off so that growth
+shows): the kept parts of pages (bonemets/fragments.py) are the memory that grows there.
 """
 from __future__ import annotations
 
 import argparse
 import http.client
 import json
+import random
 import sys
 import threading
 import time
 
-from _common import (HOST, ROOT, Gunicorn, print_table, request, rss_kb, secret_env,
-                     typical_answers)
+from _common import (HOST, ROOT, Gunicorn, GunicornConf, kept_cookies, print_table, request,
+                     rss_kb, secret_env, typical_answers)
 
-def soak(port: int, body: str, n: int, threads: int, limit_s: float) -> dict:
-    """Send n POST /api/plan from ``threads`` threads (one http.client connection each,
-    reopened when gunicorn's sync worker closes it). Bounded by n and by limit_s."""
+def soak(port: int, body: str, n: int, threads: int, limit_s: float, cookies=None) -> dict:
+    """Send n POST /api/plan (with ``cookies``: GET /plan, each with one of them at random) from
+    ``threads`` threads (one http.client connection each, reopened when the server closes it).
+    Bounded by n and by limit_s."""
     headers = {"Content-Type": "application/json"}
     deadline = time.monotonic() + limit_s
     lock = threading.Lock()
@@ -39,7 +47,10 @@ def soak(port: int, body: str, n: int, threads: int, limit_s: float) -> dict:
                 break
             t = time.perf_counter()
             try:
-                conn.request("POST", "/api/plan", body=body, headers=headers)
+                if cookies:
+                    conn.request("GET", "/plan", headers={"Cookie": random.choice(cookies)})
+                else:
+                    conn.request("POST", "/api/plan", body=body, headers=headers)
                 r = conn.getresponse()
                 r.read()
                 if 200 <= r.status < 300:
@@ -77,27 +88,42 @@ def main(argv=None) -> int:
     ap.add_argument("--warmup", type=int, default=2_000, help="requests before the 'before' reading")
     ap.add_argument("--threads", type=int, default=4, help="client threads (default 4)")
     ap.add_argument("--time-limit", type=int, default=900, help="seconds at most (default 900)")
+    ap.add_argument("--route", choices=("api", "results"), default="api",
+                    help="api: POST /api/plan, typical answers (default); results: GET /plan, "
+                         "random kept answers, production settings")
     args = ap.parse_args(argv)
     body = json.dumps(typical_answers())
+    env = secret_env()
+    cookies = None
+    if args.route == "results":
+        from bonemets.views import carry
+        cookies = [f"{carry.COOKIE}={v}" for v in kept_cookies(env["SECRET_KEY"], 2000)]
+        server = GunicornConf(None, cwd=ROOT, env=env, args=["--max-requests", "0"])
+    else:
+        server = Gunicorn("app:create_app()", cwd=ROOT, env=env)
 
-    with Gunicorn("app:create_app()", cwd=ROOT, env=secret_env()) as app:
+    with server as app:
         app.wait_ready("/healthz")
-        status, _, _ = request("POST", app.port, "/api/plan", body, {"Content-Type": "application/json"})
+        if cookies:
+            status, _, _ = request("GET", app.port, "/plan", headers={"Cookie": cookies[0]})
+        else:
+            status, _, _ = request("POST", app.port, "/api/plan", body,
+                                   {"Content-Type": "application/json"})
         if status != 200:
-            sys.exit(f"/api/plan answered {status}; not soaking")
+            sys.exit(f"{'GET /plan' if cookies else '/api/plan'} answered {status}; not soaking")
         workers = app.workers()
         if not workers:
             sys.exit("found no gunicorn workers")
         start = {p: rss_kb(p) for p in workers}
-        warm = soak(app.port, body, args.warmup, args.threads, 120)
+        warm = soak(app.port, body, args.warmup, args.threads, 120, cookies)
         before = {p: rss_kb(p) for p in workers}
         t0 = time.monotonic()
-        run = soak(app.port, body, args.requests, args.threads, args.time_limit)
+        run = soak(app.port, body, args.requests, args.threads, args.time_limit, cookies)
         elapsed = time.monotonic() - t0
         after = {p: rss_kb(p) for p in workers}
         still = app.workers()
 
-    print(f"POST /api/plan x {run['responses']:,} (asked {args.requests:,}; after "
+    print(f"{'GET /plan' if cookies else 'POST /api/plan'} x {run['responses']:,} (asked {args.requests:,}; after "
           f"{warm['responses']:,} warm-up requests) in {elapsed:.1f} s = "
           f"{run['responses'] / elapsed:.0f} req/s; p50 {run['p50_ms']:.1f} ms, "
           f"p99 {run['p99_ms']:.1f} ms; non-2xx {run['non2xx'] + warm['non2xx']:.0f}, "
