@@ -224,6 +224,35 @@ def pdf_slots() -> threading.BoundedSemaphore | None:
     return slots or None
 
 
+def pdf_queue() -> threading.BoundedSemaphore | None:
+    """How many PDFs of this process may wait for a slot at once (``PDF_QUEUE``, default 1; 0
+    for none). A waiting request holds one of the worker's few threads, and /healthz and the
+    other pages queue behind held threads; so one PDF may wait (up to ``PDF_WAIT`` seconds,
+    default 3: the one being rendered is done in about half a second) and gets its PDF, while
+    any more get a 503 with Retry-After at once. With 16 clients each waiting 50 ms, /healthz
+    p99 was 40 ms (benchmarks/pdf_load.py)."""
+    app = current_app._get_current_object()
+    queue = app.extensions.get("bonemets_pdf_queue")
+    if queue is None:
+        n = int(app.config.get("PDF_QUEUE", 1))
+        queue = app.extensions["bonemets_pdf_queue"] = (
+            threading.BoundedSemaphore(n) if n > 0 else False)
+    return queue or None
+
+
+def _take_slot(slots: threading.BoundedSemaphore) -> bool:
+    """A PDF slot, at once or after waiting in the queue (``pdf_queue``); False for a 503."""
+    if slots.acquire(blocking=False):
+        return True
+    queue = pdf_queue()
+    if queue is None or not queue.acquire(blocking=False):
+        return False  # no queue, or someone is already waiting: do not hold another thread
+    try:
+        return slots.acquire(timeout=float(current_app.config.get("PDF_WAIT", 3)))
+    finally:
+        queue.release()
+
+
 def pdf_process() -> bool:
     """Render PDFs in a helper process (bonemets/pdf.py), so a PDF never holds the GIL of the
     worker that serves the other pages: ``PDF_PROCESS`` (config), else the environment's
@@ -245,11 +274,7 @@ def summary_pdf():
     cfg = current_app.config
     busy = ServiceUnavailable(retry_after=int(cfg.get("PDF_RETRY_AFTER", 2)))
     slots = pdf_slots()
-    # PDF_WAIT (seconds, default 0): how long a PDF waits for a slot before its 503. Waiting
-    # holds one of the worker's few threads, and /healthz and the other pages queue behind
-    # held threads (50 ms of waiting gave /healthz a p99 of 40 ms under 16 PDF clients;
-    # none, 5 ms: benchmarks/pdf_load.py).
-    if slots is not None and not slots.acquire(timeout=cfg.get("PDF_WAIT", 0)):
+    if slots is not None and not _take_slot(slots):
         raise busy
     try:
         from .. import pdf  # WeasyPrint is slow to import: only when a PDF is asked for
