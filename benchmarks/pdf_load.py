@@ -4,7 +4,7 @@
 
 For each setting SLOTS:PROCESS (BONEMETS_PDF_SLOTS: PDFs rendered at once per process, 0 means
 no limit; BONEMETS_PDF_PROCESS: 1 renders them in the worker's helper process, 0 in the
-request's own thread, bonemets/pdf.py), starts the app under ``gunicorn -c deploy/gunicorn.conf.py`` on a free 127.0.0.1 port,
+request's own thread, bonemets/pdf_pool.py), starts the app under ``gunicorn -c deploy/gunicorn.conf.py`` on a free 127.0.0.1 port,
 then measures /healthz with wrk (one connection, requests back to back) three ways: alone, and
 while ``--clients`` client threads each post /summary.pdf over and over (a fresh random answer
 set each time, with a real CSRF token; after a 503 a client waits the Retry-After it was given,
@@ -77,7 +77,7 @@ def pdf_clients(port: int, token: str, cookie: str, n: int, stop: threading.Even
 
 def cpu_floor(script: str, args) -> list:
     """/healthz alone and beside two busy loops at the helpers' priority (no PDFs)."""
-    from bonemets.pdf import HELPER_NICE
+    from bonemets.pdf_pool import HELPER_NICE
     busy = "import os\nos.nice(%d)\nwhile True: pass\n" % HELPER_NICE
     with GunicornConf(None, cwd=ROOT, env=secret_env(),
                       args=[] if args.max_requests is None

@@ -21,6 +21,8 @@ answers (deploy/nginx/bonemets.conf).
 """
 from __future__ import annotations
 
+from http import HTTPStatus
+
 
 class _Capture:
     """A socket stand-in that keeps what gunicorn's ``send_headers`` writes."""
@@ -92,7 +94,10 @@ def error_bytes(status_int: int, reason: str) -> bytes:
 
     words = messages.http_error(status_int) or messages.http_error(400)
     body = f"{words} {messages.NOTHING_STORED}\n".encode("utf-8")
-    reason = reason if reason.isascii() and reason.isprintable() else ""
+    try:
+        reason = HTTPStatus(status_int).phrase  # gunicorn's own can be wrong (501 "Bad Request")
+    except ValueError:
+        reason = reason if reason.isascii() and reason.isprintable() else ""
     headers = [*security.FIXED, *security.NO_STORE, ("Connection", "close"),
                ("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
     head = f"HTTP/1.1 {status_int} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers)

@@ -33,9 +33,10 @@ threads = int(os.environ.get("BONEMETS_THREADS", "4"))
 # (benchmarks/pdf_load.py).
 preload_app = True
 
-# PDFs are rendered in a helper process of each worker, at a lower priority (bonemets/pdf.py):
+# PDFs are rendered in a helper process of each worker, at a lower priority (bonemets/pdf_pool.py):
 # a PDF never holds the Python lock the worker's other threads need, and with both cores busy
-# the other pages go first. BONEMETS_PDF_PROCESS=0 renders them in the request's thread instead.
+# the other pages get most of the CPU. BONEMETS_PDF_PROCESS=0 renders them in the request's
+# thread instead.
 os.environ.setdefault("BONEMETS_PDF_PROCESS", "1")
 
 timeout = 30            # a worker silent for 30 s is restarted (a PDF takes well under 1 s)
@@ -43,12 +44,37 @@ graceful_timeout = 20   # on SIGTERM, requests in flight get 20 s to finish (rol
 keepalive = 5           # idle keep-alive connections from the proxy are closed after 5 s
 # Recycle processes now and then: a safety net for memory. A PDF rendered in the request's
 # thread leaves memory in the worker, so the worker is then recycled every ~5,000 requests; a
-# helper process recycles itself every 200 PDFs (bonemets/pdf.py), and the worker's memory stays
-# flat (benchmarks/soak.py), so with it the worker goes on ten times longer. A worker restart
-# costs the pages in flight on it a short wait (README "Performance").
-_pdf_in_helper = os.environ.get("BONEMETS_PDF_PROCESS", "") not in ("", "0")
-max_requests = 50000 if _pdf_in_helper else 5000
+# helper process recycles itself every 200 PDFs (bonemets/pdf_pool.py) and the worker never
+# loads WeasyPrint (benchmarks/soak.py --route results: +8% and +1% over 20,000 results pages
+# after warm-up), so with it the worker goes on ten times longer. A worker restart costs the
+# pages in flight on it a short wait (README "Performance").
+def _recycle_every() -> int:
+    return 50000 if os.environ.get("BONEMETS_PDF_PROCESS", "") not in ("", "0") else 5000
+
+
+max_requests = _recycle_every()
 max_requests_jitter = max_requests // 10
+
+
+def on_starting(server):
+    """``-e``/``raw_env`` (and GUNICORN_CMD_ARGS) values reach os.environ only after this file
+    has run: size the recycling again for where PDFs are rendered, unless ``--max-requests``
+    was given on the command line."""
+    cfg = server.cfg
+    if cfg.max_requests == max_requests:
+        n = _recycle_every()
+        cfg.set("max_requests", n)
+        if cfg.max_requests_jitter == max_requests_jitter:
+            cfg.set("max_requests_jitter", n // 10)
+
+
+def post_worker_init(worker):
+    """With PDFs in a helper: start the worker's helper now, so that it has loaded WeasyPrint (a
+    second or more, at its lower priority) before the first PDF is asked for."""
+    if os.environ.get("BONEMETS_PDF_PROCESS", "") not in ("", "0"):
+        from bonemets import pdf_pool
+        pdf_pool.warm(pdf_pool.helpers_for(int(os.environ.get("BONEMETS_PDF_SLOTS", "1"))))
+
 
 # Small requests only: the answers fit in a few KB (the app refuses bodies over 64 KB).
 limit_request_line = 4094

@@ -22,7 +22,8 @@ SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-fram
 
 def app_env(**extra) -> dict:
     env = dict(os.environ)
-    for name in ("TRUSTED_HOSTS", "BONEMETS_PROXY_FIX", "FLASK_DEBUG", "BONEMETS_RULES_DIR"):
+    for name in ("TRUSTED_HOSTS", "BONEMETS_PROXY_FIX", "FLASK_DEBUG", "BONEMETS_RULES_DIR",
+                 "BONEMETS_PDF_PROCESS", "BONEMETS_PDF_SLOTS"):
         env.pop(name, None)
     env.update(SECRET_KEY="deploy-test-key", TRUSTED_HOSTS="127.0.0.1,localhost",
                BONEMETS_LOG_LEVEL="warning")

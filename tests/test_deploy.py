@@ -274,6 +274,8 @@ NGINX_REFUSES = {
                               b"\r\n\r\nZZ\r\n", 400),
     "an address too long": (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                             b"Connection: close\r\n\r\n", 414),
+    "the answer's own address": (b"GET /.nginx/400 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                 b"Connection: close\r\n\r\n", 400),
 }
 
 
@@ -432,3 +434,36 @@ def test_fuzzed_requests_through_nginx_get_no_5xx(stack):
     assert not [r for r in results if r[0] == "dropped" and not r[1]][:5]
     assert not [r for r in bare if r[0] != 400][:5]
     assert len(answered) > FUZZ_THROUGH_NGINX * 0.8
+
+
+def test_worker_recycling_follows_where_pdfs_are_rendered():
+    """deploy/gunicorn.conf.py: workers recycle every ~50,000 requests when PDFs render in the
+    helper and every ~5,000 when they render in the worker, also when BONEMETS_PDF_PROCESS is
+    given with -e (it reaches the environment only after the file ran: the on_starting hook),
+    and a --max-requests on the command line wins. Run in a fresh interpreter: the file sets
+    the environment and patches gunicorn."""
+    code = r"""
+import os, runpy
+from gunicorn.config import Config
+os.environ.pop("BONEMETS_PDF_PROCESS", None)
+ns = runpy.run_path("deploy/gunicorn.conf.py")
+cfg = Config()
+for k in ("max_requests", "max_requests_jitter"):
+    cfg.set(k, ns[k])
+server = type("Server", (), {"cfg": cfg})()
+out = [cfg.max_requests, cfg.max_requests_jitter]
+ns["on_starting"](server)
+out += [cfg.max_requests]
+os.environ["BONEMETS_PDF_PROCESS"] = "0"          # as -e BONEMETS_PDF_PROCESS=0 does
+ns["on_starting"](server)
+out += [cfg.max_requests, cfg.max_requests_jitter]
+cfg.set("max_requests", 0)                        # --max-requests 0
+ns["on_starting"](server)
+out += [cfg.max_requests]
+print(out)
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BONEMETS_")}
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[50000, 5000, 50000, 5000, 500, 0]"

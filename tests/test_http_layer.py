@@ -413,10 +413,11 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
+@pytest.mark.server
 def test_production_settings_render_pdfs_in_a_lower_priority_helper(server, session):
     """deploy/gunicorn.conf.py: a PDF is rendered by a helper process of the worker, which
-    runs at a lower priority than the worker (the other pages go first when the cores are
-    busy); the PDF is the real one."""
+    runs at a lower priority than the worker (the other pages get most of the CPU when the
+    cores are busy) and is the only one to load WeasyPrint; the PDF is the real one."""
     from urllib.parse import urlencode
     token, cookie = session
     body = urlencode({**TYPICAL, "csrf_token": token}, doseq=True).encode()
@@ -436,6 +437,15 @@ def test_production_settings_render_pdfs_in_a_lower_priority_helper(server, sess
         for kid in kids:
             assert os.getpriority(os.PRIO_PROCESS, kid) == min(
                 19, os.getpriority(os.PRIO_PROCESS, worker) + 10)
+    # WeasyPrint (and the Pango it loads) is in the helper only: the worker never spends its
+    # own time importing it.
+    assert any(_maps_pango(kid) for kids in helpers.values() for kid in kids)
+    assert not any(_maps_pango(w) for w in workers)
+
+
+def _maps_pango(pid: int) -> bool:
+    with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as fh:
+        return "libpango" in fh.read()
 
 
 GUNICORN_REFUSES = {
@@ -469,3 +479,23 @@ def test_requests_gunicorn_cannot_read_get_plain_words_and_the_security_headers(
     assert int(headers["content-length"]) == len(body)
     for sent in (b"<", b"GARBAGE", b"aaaa", b"bbbb", b"ZZ", b"Bad Header"):
         assert sent not in body
+
+
+@pytest.mark.server
+def test_each_worker_starts_its_pdf_helper_before_the_first_pdf():
+    """deploy/gunicorn.conf.py post_worker_init: each worker's helper is started, and loads
+    WeasyPrint, as the worker starts, so the first PDF does not wait for it."""
+    g = Gunicorn()
+    try:
+        end = time.monotonic() + 60
+        while True:
+            workers = _children(g.proc.pid)
+            ready = {w: [kid for kid in _children(w) if b"spawn_main" in _cmdline(kid)
+                         and _maps_pango(kid)] for w in workers}
+            if len(workers) == 2 and all(ready.values()):
+                break
+            assert time.monotonic() < end, f"helpers not ready without a PDF: {ready}"
+            time.sleep(0.2)
+        assert not any(_maps_pango(w) for w in workers)
+    finally:
+        g.stop()

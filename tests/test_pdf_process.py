@@ -1,4 +1,4 @@
-"""PDFs rendered in a helper process (bonemets/pdf.py, PDF_PROCESS): the same PDF as rendered
+"""PDFs rendered in a helper process (bonemets/pdf_pool.py, PDF_PROCESS): the same PDF as rendered
 in the worker's thread (two pages, the summary's words), the slot given back, and a helper that
 dies or hangs costs one quick 503 with Retry-After, not the worker: the next PDF gets a new
 helper. (benchmarks/pdf_load.py measures what it does for the other pages.)"""
@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from app import create_app
-from bonemets import pdf
+from bonemets import pdf_pool as pdf
 from bonemets.views.pages import pdf_slots
 
 
@@ -48,11 +48,11 @@ def test_a_pdf_from_the_helper_is_the_pdf_of_the_worker(process_app, app, typica
 def test_the_helper_gives_way_to_the_worker(process_app, typical):
     """The helper runs at a lower priority (nice) than the worker that serves the pages."""
     assert process_app.test_client().post("/summary.pdf", data=typical).status_code == 200
-    pool = next(iter(pdf._POOL.values()))
-    helpers = list(pool._processes)
+    helpers = list(pdf._POOL[os.getpid()]._processes)
     assert helpers
     mine = os.nice(0)
-    assert mine < 19, "this test needs room below its own priority"
+    if mine >= 19:
+        pytest.skip("this test runs at the lowest priority already: no room below it")
     for pid in helpers:
         theirs = os.getpriority(os.PRIO_PROCESS, pid)
         assert theirs > mine and theirs == min(19, mine + pdf.HELPER_NICE)

@@ -47,12 +47,12 @@ def test_a_pdf_while_the_slot_is_taken_gets_503_with_retry_after(one_slot_app, r
 
 
 def test_the_slot_is_given_back_when_rendering_fails(one_slot_app, monkeypatch, typical):
-    import bonemets.pdf
+    import bonemets.pdf_pool
 
     def broken(*a, **k):
         raise RuntimeError("renderer failed")
 
-    monkeypatch.setattr(bonemets.pdf, "render_pdf", broken)
+    monkeypatch.setattr(bonemets.pdf_pool, "render_pdf", broken)
     client = one_slot_app.test_client()
     r = client.post("/summary.pdf", data=typical)
     assert r.status_code == 500

@@ -77,8 +77,33 @@ def test_the_same_bytes_as_gunicorn_in_every_case(status, headers, body, method)
 
 
 def test_install_is_what_gunicorn_uses(monkeypatch):
+    from gunicorn import util
     original = wsgi.Response
     monkeypatch.setattr(wsgi, "Response", original)  # put back after the test
+    monkeypatch.setattr(util, "write_error", util.write_error)
     serving.install()
     serving.install()  # twice is once
     assert wsgi.Response.holds_headers and wsgi.Response.__bases__ == (original,)
+    assert util.write_error is serving.write_error
+
+
+@pytest.mark.parametrize("code, reason", [(400, "Bad Request"), (403, "Forbidden"),
+                                          (414, "URI Too Long"), (417, "Expectation Failed"),
+                                          (431, "Request Header Fields Too Large"),
+                                          (500, "Internal Server Error"),
+                                          (501, "Bad Request")])  # gunicorn's own 501 reason
+def test_gunicorns_own_answers_are_plain_words_with_the_security_headers(code, reason):
+    from http import HTTPStatus
+
+    from bonemets import messages, security
+    data = serving.error_bytes(code, reason)
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    assert lines[0] == f"HTTP/1.1 {code} {HTTPStatus(code).phrase}"
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    for name, value in security.FIXED + security.NO_STORE:
+        assert headers[name] == value
+    assert headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert headers["Connection"] == "close" and int(headers["Content-Length"]) == len(body)
+    words = messages.http_error(code) or messages.http_error(400)
+    assert body.decode("utf-8") == f"{words} {messages.NOTHING_STORED}\n"

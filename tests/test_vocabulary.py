@@ -179,9 +179,9 @@ WORDING_STRINGS = {
         "werkzeug's description of the 400, never shown: the page says messages.HTTP_ERRORS[400]",
     ("bonemets/iconarray.py", "count must be a whole number from 0 to {}"): "a ValueError for developers",
     ("bonemets/pdf.py", "refusing to fetch {} while rendering a PDF"): "an exception for the log",
-    ("bonemets/pdf.py", "the PDF helper process stopped"):
+    ("bonemets/pdf_pool.py", "the PDF helper process stopped"):
         "pdf.Busy's reason, for the log: the page says messages.HTTP_ERRORS[503]",
-    ("bonemets/pdf.py", "the PDF took too long"):
+    ("bonemets/pdf_pool.py", "the PDF took too long"):
         "pdf.Busy's reason, for the log: the page says messages.HTTP_ERRORS[503]",
     ("bonemets/fragments.py", "once({}): only ids, words, numbers, flags and tuples of them"):
         "a TypeError for developers",

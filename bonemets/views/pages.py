@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import ServiceUnavailable
 from wtforms.validators import ValidationError
 
-from .. import fragments
+from .. import fragments, pdf_pool
 from ..present import unsure_values
 from . import carry
 from .common import (answers_gone, cached_page, csrf_failed, form_class, keep_answers, kept_form,
@@ -215,29 +215,28 @@ def pdf_slots() -> threading.BoundedSemaphore | None:
     renders one, /healthz and every other page wait behind them. With a slot per process, a PDF
     asked for while the slot is taken gets a quick 503 with Retry-After instead, and the
     worker's other threads stay free for the other pages."""
+    return _semaphore("PDF_SLOTS")
+
+
+def _semaphore(setting: str) -> threading.BoundedSemaphore | None:
+    """This app's semaphore of ``setting`` places (config, default 1; 0: None), made once."""
     app = current_app._get_current_object()
-    slots = app.extensions.get("bonemets_pdf_slots")
-    if slots is None:
-        n = int(app.config.get("PDF_SLOTS", 1))
-        slots = app.extensions["bonemets_pdf_slots"] = (
-            threading.BoundedSemaphore(n) if n > 0 else False)
-    return slots or None
+    key = "bonemets_" + setting.lower()
+    made = app.extensions.get(key)
+    if made is None:
+        n = int(app.config.get(setting, 1))
+        made = app.extensions[key] = threading.BoundedSemaphore(n) if n > 0 else False
+    return made or None
 
 
 def pdf_queue() -> threading.BoundedSemaphore | None:
     """How many PDFs of this process may wait for a slot at once (``PDF_QUEUE``, default 1; 0
     for none). A waiting request holds one of the worker's few threads, and /healthz and the
     other pages queue behind held threads; so one PDF may wait (up to ``PDF_WAIT`` seconds,
-    default 3: the one being rendered is done in about half a second) and gets its PDF, while
-    any more get a 503 with Retry-After at once. With 16 clients each waiting 50 ms, /healthz
+    default 10: the one being rendered is done in about half a second, a few seconds on a busy
+    machine) and gets its PDF, while any more get a 503 with Retry-After at once. With 16 clients each waiting 50 ms, /healthz
     p99 was 40 ms (benchmarks/pdf_load.py)."""
-    app = current_app._get_current_object()
-    queue = app.extensions.get("bonemets_pdf_queue")
-    if queue is None:
-        n = int(app.config.get("PDF_QUEUE", 1))
-        queue = app.extensions["bonemets_pdf_queue"] = (
-            threading.BoundedSemaphore(n) if n > 0 else False)
-    return queue or None
+    return _semaphore("PDF_QUEUE")
 
 
 def _take_slot(slots: threading.BoundedSemaphore) -> bool:
@@ -248,13 +247,13 @@ def _take_slot(slots: threading.BoundedSemaphore) -> bool:
     if queue is None or not queue.acquire(blocking=False):
         return False  # no queue, or someone is already waiting: do not hold another thread
     try:
-        return slots.acquire(timeout=float(current_app.config.get("PDF_WAIT", 3)))
+        return slots.acquire(timeout=float(current_app.config.get("PDF_WAIT", 10)))
     finally:
         queue.release()
 
 
 def pdf_process() -> bool:
-    """Render PDFs in a helper process (bonemets/pdf.py), so a PDF never holds the GIL of the
+    """Render PDFs in a helper process (bonemets/pdf_pool.py), so a PDF never holds the GIL of the
     worker that serves the other pages: ``PDF_PROCESS`` (config), else the environment's
     ``BONEMETS_PDF_PROCESS=1``. The production settings (deploy/gunicorn.conf.py) switch it
     on: under 16 PDF clients, /healthz p99 was 5 ms with it against 28 ms in the thread
@@ -277,15 +276,14 @@ def summary_pdf():
     if slots is not None and not _take_slot(slots):
         raise busy
     try:
-        from .. import pdf  # WeasyPrint is slow to import: only when a PDF is asked for
         ctx = plan_context(answers)
         html = render_template("summary.html", pdf=True, **ctx)
         try:
-            data = pdf.render_pdf(html, base_url=request.url_root, paper=ctx["paper"],
+            data = pdf_pool.render_pdf(html, base_url=request.url_root, paper=ctx["paper"],
                                   separate_process=pdf_process(),
-                                  processes=int(cfg.get("PDF_SLOTS", 1)) or 2,
+                                  processes=pdf_pool.helpers_for(int(cfg.get("PDF_SLOTS", 1))),
                                   timeout=float(cfg.get("PDF_TIMEOUT", 20)))
-        except pdf.Busy as e:
+        except pdf_pool.Busy as e:
             raise busy from e
     finally:
         if slots is not None:
