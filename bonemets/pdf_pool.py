@@ -72,20 +72,6 @@ def helpers_for(slots: int) -> int:
     return max(1, slots) if slots > 0 else 2
 
 
-def _load() -> None:
-    """Run in a new helper: load WeasyPrint, its fonts and stylesheets now."""
-    from . import pdf  # noqa: F401
-
-
-def warm(processes: int = 1) -> None:
-    """Start this process's helpers now, each loading WeasyPrint in the background at its
-    lower priority (deploy/gunicorn.conf.py, as a worker starts): the first PDF is then as
-    quick as the next, instead of waiting a second or more for the helper to start."""
-    pool = _pool(processes)
-    for _ in range(processes):
-        pool.submit(_load)
-
-
 def _render(html: str, base_url: str, paper: str) -> bytes:
     """The PDF, in this process (WeasyPrint is imported here on the first one)."""
     from . import pdf

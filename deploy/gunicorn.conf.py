@@ -68,14 +68,6 @@ def on_starting(server):
             cfg.set("max_requests_jitter", n // 10)
 
 
-def post_worker_init(worker):
-    """With PDFs in a helper: start the worker's helper now, so that it has loaded WeasyPrint (a
-    second or more, at its lower priority) before the first PDF is asked for."""
-    if os.environ.get("BONEMETS_PDF_PROCESS", "") not in ("", "0"):
-        from bonemets import pdf_pool
-        pdf_pool.warm(pdf_pool.helpers_for(int(os.environ.get("BONEMETS_PDF_SLOTS", "1"))))
-
-
 # Small requests only: the answers fit in a few KB (the app refuses bodies over 64 KB).
 limit_request_line = 4094
 limit_request_fields = 60

@@ -479,23 +479,3 @@ def test_requests_gunicorn_cannot_read_get_plain_words_and_the_security_headers(
     assert int(headers["content-length"]) == len(body)
     for sent in (b"<", b"GARBAGE", b"aaaa", b"bbbb", b"ZZ", b"Bad Header"):
         assert sent not in body
-
-
-@pytest.mark.server
-def test_each_worker_starts_its_pdf_helper_before_the_first_pdf():
-    """deploy/gunicorn.conf.py post_worker_init: each worker's helper is started, and loads
-    WeasyPrint, as the worker starts, so the first PDF does not wait for it."""
-    g = Gunicorn()
-    try:
-        end = time.monotonic() + 60
-        while True:
-            workers = _children(g.proc.pid)
-            ready = {w: [kid for kid in _children(w) if b"spawn_main" in _cmdline(kid)
-                         and _maps_pango(kid)] for w in workers}
-            if len(workers) == 2 and all(ready.values()):
-                break
-            assert time.monotonic() < end, f"helpers not ready without a PDF: {ready}"
-            time.sleep(0.2)
-        assert not any(_maps_pango(w) for w in workers)
-    finally:
-        g.stop()
