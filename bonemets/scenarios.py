@@ -61,6 +61,11 @@ def load_file(path: str) -> list:
             raise ScenarioError(f"{path}: every scenario needs 'name', 'answers' and 'expect'")
         if not isinstance(case.get("lang", ""), str):
             raise ScenarioError(f"{path}: scenario '{case['name']}': 'lang' must be a language code")
+        # check_symptoms: the answers are the first section's (the urgent symptoms), sent by the
+        # one-page form's "Check these symptoms now"; tests/test_scenarios.py sends them so too.
+        if not isinstance(case.get("check_symptoms", False), bool):
+            raise ScenarioError(f"{path}: scenario '{case['name']}': 'check_symptoms' must be "
+                                "true or false")
         case["file"] = name
     return cases
 

@@ -1,9 +1,11 @@
 """Every scenario in tests/scenarios/*.yaml, run through POST /api/plan and checked by the
 product's own scenario checker (bonemets/scenarios.py, also behind `flask rules test`); the
-expectation keys are documented there."""
+expectation keys are documented there. A scenario with ``check_symptoms: true`` is also sent
+as the one-page form's "Check these symptoms now" would send it."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -11,6 +13,7 @@ from bonemets.scenarios import KEYS, check_plan, load_scenarios
 from conftest import SCENARIO_DIR
 
 SCENARIOS = load_scenarios(SCENARIO_DIR)
+CHECKED = [s for s in SCENARIOS if s.get("check_symptoms")]
 
 
 def test_enough_scenarios():
@@ -84,3 +87,45 @@ def test_a_scenario_in_a_language_without_a_rule_book_fails(rulebook):
     from bonemets.scenarios import run
     case = {"name": "x", "lang": "xx", "answers": {}, "expect": {"no_emergency": True}}
     assert run(rulebook, case, {"es": rulebook}) == (None, ["no rule book in the language 'xx'"])
+
+
+def test_some_scenarios_go_through_the_symptoms_check():
+    assert len(CHECKED) >= 3
+
+
+@pytest.mark.parametrize("case", CHECKED, ids=[f"{s['file']}: {s['name']}" for s in CHECKED])
+def test_symptoms_check_scenario(client, rulebook, case):
+    """The one-page form's "Check these symptoms now" (POST /questionnaire/symptoms) with the
+    scenario's answers, which are the form's first section only: the red flags the plan
+    raises are shown at once, every one of them on the emergency page; with none, the form
+    again at its result. The scenario's own expectations hold of the plan (test_scenario)."""
+    first = set(rulebook.sections[0].fields)
+    assert set(case["answers"]) <= first, "a symptoms-check scenario answers the first section only"
+    flags = [f["id"] for f in client.post("/api/plan", json=case["answers"]).get_json()["red_flags"]]
+    assert bool(flags) == bool(case["expect"].get("red_flags")), "the expectations name the flags"
+    r = client.post("/questionnaire/symptoms", data=case["answers"], follow_redirects=False)
+    assert r.status_code == 303
+    if flags:
+        assert r.headers["Location"] == "/urgent?next=form"
+        html = client.get(r.headers["Location"]).get_data(as_text=True)
+        assert sorted(re.findall(r'data-flag="([a-z_]+)"', html)) == sorted(flags)
+        emergency = "emergency" in case["expect"]["red_flags"].values()
+        assert ("<title>Get help now" in html) == emergency
+        assert rulebook.caveat in html
+    else:
+        assert r.headers["Location"] == "/questionnaire?checked=1#check-result"
+        html = client.get("/questionnaire?checked=1").get_data(as_text=True)
+        assert 'id="check-result"' in html and rulebook.caveat in html
+
+
+@pytest.mark.parametrize("field, value, words", [("lang", 3, "'lang' must be a language code"),
+                                                 ("check_symptoms", "yes", "'check_symptoms' must be true or false")])
+def test_a_scenario_file_with_a_bad_setting_is_refused(tmp_path, field, value, words):
+    import yaml
+
+    from bonemets.scenarios import ScenarioError, load_file
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump([{"name": "x", "answers": {}, "expect": {"no_emergency": True},
+                                     field: value}]))
+    with pytest.raises(ScenarioError, match=words):
+        load_file(str(path))
