@@ -110,7 +110,7 @@ def main(argv=None) -> int:
             status, _, _ = request("POST", app.port, "/api/plan", body,
                                    {"Content-Type": "application/json"})
         if status != 200:
-            sys.exit(f"{'GET /plan' if cookies else '/api/plan'} answered {status}; not soaking")
+            sys.exit(f"{'GET /plan' if cookies else 'POST /api/plan'} answered {status}; not soaking")
         workers = app.workers()
         if not workers:
             sys.exit("found no gunicorn workers")
@@ -123,7 +123,8 @@ def main(argv=None) -> int:
         after = {p: rss_kb(p) for p in workers}
         still = app.workers()
 
-    print(f"{'GET /plan' if cookies else 'POST /api/plan'} x {run['responses']:,} (asked {args.requests:,}; after "
+    route = "GET /plan" if cookies else "POST /api/plan"
+    print(f"{route} x {run['responses']:,} (asked {args.requests:,}; after "
           f"{warm['responses']:,} warm-up requests) in {elapsed:.1f} s = "
           f"{run['responses'] / elapsed:.0f} req/s; p50 {run['p50_ms']:.1f} ms, "
           f"p99 {run['p99_ms']:.1f} ms; non-2xx {run['non2xx'] + warm['non2xx']:.0f}, "

@@ -38,11 +38,9 @@ _POOL_LOCK = threading.Lock()
 
 
 def _helper_start(nice: int = HELPER_NICE) -> None:
-    """Run in each helper process as it starts: give way to the web worker."""
-    try:
-        os.nice(nice)
-    except OSError:  # not allowed here: the helper runs at the worker's priority
-        pass
+    """Run in each helper process as it starts: give way to the web worker (lowering one's own
+    priority needs no privilege; it stops at 19)."""
+    os.nice(nice)
 
 
 def _pool(size: int) -> ProcessPoolExecutor:
@@ -69,7 +67,13 @@ def _drop_pool(pool) -> None:
 
 def helpers_for(slots: int) -> int:
     """How many helper processes a worker with ``slots`` PDF slots has (0 slots, no limit: 2)."""
-    return max(1, slots) if slots > 0 else 2
+    return slots if slots > 0 else 2
+
+
+def asked_for(environ=os.environ) -> bool:
+    """Whether the environment asks for PDFs in a helper: ``BONEMETS_PDF_PROCESS`` set, and
+    not to 0 (deploy/gunicorn.conf.py sets it to 1 unless it is given)."""
+    return environ.get("BONEMETS_PDF_PROCESS", "") not in ("", "0")
 
 
 def _render(html: str, base_url: str, paper: str) -> bytes:

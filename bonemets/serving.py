@@ -15,7 +15,7 @@ never which bytes: chunked bodies, bodies gunicorn omits (HEAD, 204, 304) and ``
 gunicorn's own path.
 
 It also replaces gunicorn's own answer to a request that never reaches the app (a broken
-request line or header, one too long, a broken chunked body): instead of an HTML page that
+request line or header, one too long, an unknown HTTP version): instead of an HTML page that
 repeats part of what was sent, plain words and the app's security headers, like nginx's own
 answers (deploy/nginx/bonemets.conf).
 """

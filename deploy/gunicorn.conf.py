@@ -9,7 +9,7 @@ Every setting can be overridden on the command line (e.g. ``--bind``, ``--worker
 """
 import os
 
-from bonemets import serving
+from bonemets import pdf_pool, serving
 
 # A response's headers and the first bytes of its body in one write (bonemets/serving.py): a
 # process that dies mid-response then costs no half-sent page; nginx retries it elsewhere.
@@ -49,7 +49,7 @@ keepalive = 5           # idle keep-alive connections from the proxy are closed 
 # after warm-up), so with it the worker goes on ten times longer. A worker restart costs the
 # pages in flight on it a short wait (README "Performance").
 def _recycle_every() -> int:
-    return 50000 if os.environ.get("BONEMETS_PDF_PROCESS", "") not in ("", "0") else 5000
+    return 50000 if pdf_pool.asked_for() else 5000
 
 
 max_requests = _recycle_every()

@@ -24,6 +24,7 @@ from flask import redirect, url_for
 from werkzeug.datastructures import MultiDict
 
 from app import create_app
+from bonemets.pdf_pool import HELPER_NICE
 from bonemets.security import host_is_well_formed, trusted_hosts_from
 from conftest import TYPICAL
 from servers import SECURITY_HEADERS, Gunicorn, raw
@@ -436,7 +437,7 @@ def test_production_settings_render_pdfs_in_a_lower_priority_helper(server, sess
     for worker, kids in helpers.items():
         for kid in kids:
             assert os.getpriority(os.PRIO_PROCESS, kid) == min(
-                19, os.getpriority(os.PRIO_PROCESS, worker) + 10)
+                19, os.getpriority(os.PRIO_PROCESS, worker) + HELPER_NICE)
     # WeasyPrint (and the Pango it loads) is in the helper only: the worker never spends its
     # own time importing it.
     assert any(_maps_pango(kid) for kids in helpers.values() for kid in kids)

@@ -234,8 +234,8 @@ def pdf_queue() -> threading.BoundedSemaphore | None:
     for none). A waiting request holds one of the worker's few threads, and /healthz and the
     other pages queue behind held threads; so one PDF may wait (up to ``PDF_WAIT`` seconds,
     default 10: the one being rendered is done in about half a second, a few seconds on a busy
-    machine) and gets its PDF, while any more get a 503 with Retry-After at once. With 16 clients each waiting 50 ms, /healthz
-    p99 was 40 ms (benchmarks/pdf_load.py)."""
+    machine) and gets its PDF, while any more get a 503 with Retry-After at once. With 16
+    clients each waiting 50 ms, /healthz p99 was 40 ms (benchmarks/pdf_load.py)."""
     return _semaphore("PDF_QUEUE")
 
 
@@ -256,13 +256,13 @@ def pdf_process() -> bool:
     """Render PDFs in a helper process (bonemets/pdf_pool.py), so a PDF never holds the GIL of the
     worker that serves the other pages: ``PDF_PROCESS`` (config), else the environment's
     ``BONEMETS_PDF_PROCESS=1``. The production settings (deploy/gunicorn.conf.py) switch it
-    on: under 16 PDF clients, /healthz p99 was 5 ms with it against 28 ms in the thread
+    on: under 16 PDF clients, /healthz p99 was 6 ms with it against 38 ms in the thread
     (benchmarks/pdf_load.py, README "Performance"). Off in a bare ``create_app()`` (the
     tests' client, ``flask run``), which then needs no helper process."""
     cfg = current_app.config
     if cfg.get("PDF_PROCESS") is not None:
         return bool(cfg["PDF_PROCESS"])
-    return os.environ.get("BONEMETS_PDF_PROCESS", "0") not in ("", "0")
+    return pdf_pool.asked_for()
 
 
 @bp.post("/summary.pdf")
@@ -279,10 +279,11 @@ def summary_pdf():
         ctx = plan_context(answers)
         html = render_template("summary.html", pdf=True, **ctx)
         try:
-            data = pdf_pool.render_pdf(html, base_url=request.url_root, paper=ctx["paper"],
-                                  separate_process=pdf_process(),
-                                  processes=pdf_pool.helpers_for(int(cfg.get("PDF_SLOTS", 1))),
-                                  timeout=float(cfg.get("PDF_TIMEOUT", 20)))
+            data = pdf_pool.render_pdf(
+                html, base_url=request.url_root, paper=ctx["paper"],
+                separate_process=pdf_process(),
+                processes=pdf_pool.helpers_for(int(cfg.get("PDF_SLOTS", 1))),
+                timeout=float(cfg.get("PDF_TIMEOUT", 20)))
         except pdf_pool.Busy as e:
             raise busy from e
     finally:
