@@ -1,4 +1,5 @@
-"""``flask --app app rules ...``: check, explain and measure the rule book from a terminal."""
+"""``flask --app app rules ...``: check, explain and measure the rule book from a terminal;
+``flask --app app deploy ...``: the files the deployment takes from the app."""
 from __future__ import annotations
 
 import datetime as _dt
@@ -175,5 +176,24 @@ def test(files):
         sys.exit(1)
 
 
+deploy_cli = AppGroup("deploy", help="Files the deployment takes from the app.")
+
+
+@deploy_cli.command("nginx-words")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="write here (deploy/nginx/bonemets-words.conf) instead of to the terminal")
+def nginx_words(output):
+    """The words of nginx's own answers, with the caveat, in every language (bonemets-words.conf)."""
+    from .proxy_words import nginx_words as make
+
+    text = make(current_app)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        click.echo(text, nl=False)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(rules_cli)
+    app.cli.add_command(deploy_cli)

@@ -150,6 +150,16 @@ HTTP_ERRORS = {
             "stored. Please wait a few seconds, then go back and ask for the PDF again."),
 }
 NOTHING_STORED = _l("Nothing you entered has been stored on our server.")
+PLEASE_NOTE = _l("Please note:")
+
+# The answers nginx and gunicorn give themselves, to requests that never reach the app
+# (bonemets/proxy_words.py): the codes the app answers too take its words (HTTP_ERRORS); these
+# are the proxy's own.
+PROXY_ERRORS = {
+    414: _l("That web address is too long. Please start from the questions."),
+    429: _l("Too many PDF downloads at once. Please wait a few seconds and try again."),
+    503: _l("The guide is busy or restarting. Please try again in a few seconds."),
+}
 NO_SUCH_STEP = _l("There is no such step.")
 ANSWERS_GONE = _l("Your answers are not kept in this browser any more. They are cleared when you "
                   "press “Clear my answers”, and after %(hours)s hours. Please start again.")

@@ -16,8 +16,8 @@ gunicorn's own path.
 
 It also replaces gunicorn's own answer to a request that never reaches the app (a broken
 request line or header, one too long, an unknown HTTP version): instead of an HTML page that
-repeats part of what was sent, plain words and the app's security headers, like nginx's own
-answers (deploy/nginx/bonemets.conf).
+repeats part of what was sent, plain words with the clinician caveat and the app's security
+headers, like nginx's own answers (bonemets/proxy_words.py).
 """
 from __future__ import annotations
 
@@ -86,14 +86,34 @@ def response_class():
     return Response
 
 
+# code -> the plain-text answer, from the app being served (bonemets/proxy_words.py): set by
+# use_app(), which deploy/gunicorn.conf.py calls as each worker starts.
+_WORDS: dict = {}
+
+
+def use_app(app) -> None:
+    """Take the words of gunicorn's own answers (and their caveat) from ``app``'s catalog and
+    rule book (``app`` is the Flask app gunicorn serves, or anything else, which changes
+    nothing)."""
+    if hasattr(app, "extensions") and "bonemets" in app.extensions:
+        from . import proxy_words
+
+        _WORDS.clear()
+        _WORDS.update(proxy_words.gunicorn_words(app))
+
+
 def error_bytes(status_int: int, reason: str) -> bytes:
     """The whole answer gunicorn sends for a request it cannot read: the status, the app's
-    security headers (bonemets/security.py), and plain words (bonemets/messages.py, in
-    English: the request's language is not known), never what was sent."""
+    security headers (bonemets/security.py), and plain words with the clinician caveat
+    (:func:`use_app`; in the app's default language: the request's language is not known),
+    never what was sent. Before use_app, the words alone (bonemets/messages.py)."""
     from . import messages, security
 
-    words = messages.http_error(status_int) or messages.http_error(400)
-    body = f"{words} {messages.NOTHING_STORED}\n".encode("utf-8")
+    text = _WORDS.get(status_int) or _WORDS.get(400)
+    if text is None:
+        words = messages.http_error(status_int) or messages.http_error(400)
+        text = f"{words} {messages.NOTHING_STORED}\n"
+    body = text.encode("utf-8")
     try:
         reason = HTTPStatus(status_int).phrase  # gunicorn's own can be wrong (501 "Bad Request")
     except ValueError:

@@ -68,6 +68,12 @@ def on_starting(server):
             cfg.set("max_requests_jitter", n // 10)
 
 
+def post_worker_init(worker):
+    """gunicorn's own answers (a request it cannot read) take their words and the clinician
+    caveat from the app this worker serves (bonemets/serving.py ``use_app``)."""
+    serving.use_app(worker.wsgi)
+
+
 # Small requests only: the answers fit in a few KB (the app refuses bodies over 64 KB).
 limit_request_line = 4094
 limit_request_fields = 60

@@ -105,7 +105,8 @@ class Nginx:
         assert f"127.0.0.1:{self.port};" in site and "server 127.0.0.1:800" not in site
         with open(os.path.join(self.dir, "bonemets.conf"), "w", encoding="utf-8") as fh:
             fh.write(site)
-        shutil.copy(os.path.join(DEPLOY, "nginx", "bonemets-headers.conf"), self.dir)
+        for name in ("bonemets-headers.conf", "bonemets-words.conf"):
+            shutil.copy(os.path.join(DEPLOY, "nginx", name), self.dir)
         with open(os.path.join(DEPLOY, "nginx", "nginx.conf"), encoding="utf-8") as fh:
             main = fh.read()
         main = main.replace("worker_processes auto;", "worker_processes 1;")

@@ -280,17 +280,31 @@ NGINX_REFUSES = {
 
 
 @needs_nginx
-def test_requests_nginx_cannot_read_get_plain_words_and_the_security_headers(stack):
+def test_requests_nginx_cannot_read_get_plain_words_and_the_security_headers(stack, app):
     """nginx answers these itself (they never reach the app): its answer carries the app's
-    security headers and plain words, not nginx's own HTML page. (One stack for all the
-    cases: each stack is two gunicorns and an nginx.)"""
+    security headers and plain words with the clinician caveat, not nginx's own HTML page.
+    (One stack for all the cases: each stack is two gunicorns and an nginx.)"""
     front, _ = stack
+    caveat = {lang: b.caveat for lang, b in app.extensions["bonemets_books"].items()}
     for name, (request, code) in NGINX_REFUSES.items():
         status, h, text = raw(front.port, request)
         assert status == code, name
         assert all(n in h for n in SECURITY_HEADERS), (name, h)
         assert h["content-type"].startswith("text/plain") and b"<html" not in text, name
         assert b"Nothing you entered has been stored" in text and b"nginx" not in text, name
+        assert caveat["en"].encode() in text and h["content-language"] == "en", name
+    # In the visitor's language where nginx can tell it (?lang=, else the first language of
+    # Accept-Language), with that language's caveat (bonemets/proxy_words.py).
+    trace = "TRACE {} HTTP/1.1\r\nHost: 127.0.0.1\r\n{}Connection: close\r\n\r\n"
+    for path, accept, lang in (("/", "Accept-Language: es-ES,es;q=0.9\r\n", "es"),
+                               ("/?lang=es", "", "es"), ("/?lang=en", "Accept-Language: es\r\n", "en"),
+                               ("/", "Accept-Language: en-GB,es;q=0.5\r\n", "en"),
+                               ("/?lang=xx", "Accept-Language: es\r\n", "es"),
+                               ("/", "Accept-Language: esperanto\r\n", "en")):
+        status, h, text = raw(front.port, trace.format(path, accept).encode())
+        assert status == 405 and h["content-language"] == lang, (path, accept)
+        assert h["content-type"] == "text/plain; charset=utf-8", h
+        assert caveat[lang] in text.decode("utf-8"), (path, accept)
 
 
 @needs_nginx

@@ -467,9 +467,11 @@ GUNICORN_REFUSES = {
 
 @pytest.mark.server
 @pytest.mark.parametrize("name", GUNICORN_REFUSES)
-def test_requests_gunicorn_cannot_read_get_plain_words_and_the_security_headers(server, name):
+def test_requests_gunicorn_cannot_read_get_plain_words_and_the_security_headers(server, name,
+                                                                                 rulebook):
     """Requests that never reach the app (gunicorn refuses them itself; bonemets/serving.py):
-    the app's security headers and plain words, and nothing of what was sent."""
+    the app's security headers and plain words with the clinician caveat, and nothing of what
+    was sent."""
     request, code = GUNICORN_REFUSES[name]
     status, headers, body = raw(server.port, request, timeout=20)
     assert status == code
@@ -477,6 +479,7 @@ def test_requests_gunicorn_cannot_read_get_plain_words_and_the_security_headers(
     assert headers["cache-control"] == "no-store"
     assert headers["content-type"] == "text/plain; charset=utf-8"
     assert b"Nothing you entered has been stored" in body
+    assert rulebook.caveat.encode("utf-8") in body  # the worker took it from the app it serves
     assert int(headers["content-length"]) == len(body)
     for sent in (b"<", b"GARBAGE", b"aaaa", b"bbbb", b"ZZ", b"Bad Header"):
         assert sent not in body
