@@ -55,20 +55,21 @@ def _quoted(text: str, where: str) -> str:
     return '"' + (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")) + '"'
 
 
+_HEADER = """\
+# Made by `flask --app app deploy nginx-words` from the app's message catalog and rule
+# book (bonemets/proxy_words.py): do not edit; tests/test_proxy_words.py checks it is
+# up to date. Included by bonemets.conf (inside http { }).
+
+# The language of nginx's own answers: ?lang= where the app knows it, else the first
+# language of Accept-Language, else the app's default."""
+
+
 def nginx_words(app: Flask) -> str:
     """The text of deploy/nginx/bonemets-words.conf for this app's catalog and rule books."""
     langs = languages(app)
     default = app.config.get("BABEL_DEFAULT_LOCALE", langs[0])
-    out = [
-        "# Made by `flask --app app deploy nginx-words` from the app's message catalog and rule",
-        "# book (bonemets/proxy_words.py): do not edit; tests/test_proxy_words.py checks it is",
-        "# up to date. Include inside http { }, before bonemets.conf.",
-        "",
-        "# The language of nginx's own answers: ?lang= where the app knows it, else the first",
-        "# language of Accept-Language, else the app's default.",
-        'map "$arg_lang:$http_accept_language" $bonemets_lang {',
-        f"    default {default};",
-    ]
+    out = [_HEADER, 'map "$arg_lang:$http_accept_language" $bonemets_lang {',
+           f"    default {default};"]
     out += [f'    "~^{lang}:" {lang};' for lang in langs]
     out += [f'    "~*^[^:]*: *{lang}(?![a-z])" {lang};' for lang in langs]
     out.append("}")

@@ -187,6 +187,9 @@ WORDING_STRINGS = {
         "a TypeError for developers",
     ("bonemets/web.py", "/* Made from rules/questionnaire.yaml (only_if) by bonemets/web.py. */"):
         "the comment at the top of /followup.css",
+    ("bonemets/proxy_words.py", "# Made by `flask --app app deploy nginx-words`"):
+        "the comment at the top of deploy/nginx/bonemets-words.conf",
+    ("bonemets/proxy_words.py", "{}: nginx cannot send a '$'"): "a ValueError for developers",
 }
 
 
