@@ -72,7 +72,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)
 
-    from bonemets import cli, fhir_web, security, web
+    from bonemets import cli, fhir_web, security, serving, web
+
+    # Nothing about a visit in a log: not even the development server's line for each request.
+    serving.quiet_dev_server()
 
     # The rule book is read and checked once; a broken rule book stops the app from starting.
     # Only a command-line task (such as `flask rules check`) goes on, to report the problem.

@@ -18,9 +18,15 @@ It also replaces gunicorn's own answer to a request that never reaches the app (
 request line or header, one too long, an unknown HTTP version): instead of an HTML page that
 repeats part of what was sent, plain words with the clinician caveat and the app's security
 headers, like nginx's own answers (bonemets/proxy_words.py).
+
+And Flask's development server (``bash scripts/run.sh``, ``flask run``) logs no requests: its
+log line for each request names the visitor's address and the address asked for, and nothing
+about a visit is written to a log here (production: no access log in gunicorn or nginx).
+``quiet_dev_server()`` is called by ``create_app``; the server's own start-up lines stay.
 """
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 
 
@@ -141,3 +147,18 @@ def install() -> None:
 
     wsgi.Response = response_class()
     util.write_error = write_error
+
+
+class NoRequestLines(logging.Filter):
+    """Drops the development server's line for each request (and its per-request errors, which
+    repeat the request line): werkzeug writes them as "<address> - - [<date>] <message>"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return " - - [" not in str(record.msg)
+
+
+def quiet_dev_server() -> None:
+    """Filter werkzeug's request lines out of its log (once, however many apps are made)."""
+    log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, NoRequestLines) for f in log.filters):
+        log.addFilter(NoRequestLines())

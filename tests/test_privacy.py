@@ -428,3 +428,34 @@ def test_answers_cookie_expires(csrf_app, rulebook, monkeypatch):
     time.sleep(1.1)
     assert "Your answers are not here any more" in c.get("/plan").get_data(as_text=True)
     assert carry.DEFAULT_MAX_AGE <= 6 * 3600
+
+
+@pytest.mark.server
+def test_the_development_server_logs_no_requests(tmp_path):
+    """``bash scripts/run.sh`` serves with Flask's development server, whose log has a line per
+    request: the visitor's address and the address asked for (bonemets/serving.py
+    ``quiet_dev_server`` drops them). Its start-up lines stay."""
+    import subprocess
+
+    from servers import free_port, raw, wait_healthy
+
+    port = free_port()
+    out = tmp_path / "run.log"
+    env = {**os.environ, "SECRET_KEY": "dev-log-test", "FLASK_DEBUG": "0"}
+    with open(out, "wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "run", "--port",
+                                 str(port)], cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(port, proc=proc, what=out.read_text)
+            for request in (b"GET /questionnaire?lang=es&primary_cancer=prostate HTTP/1.1\r\n"
+                            b"Host: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                            b"GET /no-such-page HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                            b"GARBAGE /prostate HTTP/1.1\r\n\r\n"):
+                raw(port, request)
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    log = out.read_text()
+    assert "Running on http://127.0.0.1:%d" % port in log, log
+    for sent in ("prostate", "/questionnaire", "/healthz", "no-such-page", "GARBAGE", " - - ["):
+        assert sent not in log, (sent, log)
