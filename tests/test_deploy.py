@@ -481,3 +481,23 @@ print(out)
                        text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[50000, 5000, 50000, 5000, 500, 0]"
+
+
+def test_workers_are_forked_with_the_apps_objects_frozen():
+    """deploy/gunicorn.conf.py ``pre_fork``: the loaded app's objects go to the collector's
+    permanent generation before each fork (the worker's cycle collector never scans them)."""
+    code = r"""
+import gc, os, runpy
+ns = runpy.run_path("deploy/gunicorn.conf.py")
+os.environ["SECRET_KEY"] = "freeze-test"
+from app import create_app
+app = create_app()
+before = gc.get_freeze_count()
+ns["pre_fork"](None, None)
+print(before, gc.get_freeze_count() > 50000)
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BONEMETS_")}
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "0 True"
