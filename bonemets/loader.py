@@ -541,7 +541,8 @@ SOURCE = Item(
               "url": Str(says_missing=True),
               "kind": OneOf(SOURCE_KINDS, "needs a 'kind', one of: {values}", says_missing=True)},
     optional={"year": Int(null=True, message="year must be a whole number or null"),
-              "covers": Words(), "topics": Words()})
+              "covers": Words(), "topics": Words(),
+              "note": Str()})  # where or how we read it: for reviewers, shown on /rules only
 
 OPTION = Item(required={"id": Str(), **OPTION_FIELDS})
 
@@ -696,12 +697,15 @@ def _build_questionnaire(q, b, cx):
 def _build_sources(data, b, cx):
     """Each source says what kind of document it is and what it is evidence for (``covers``:
     option, red-flag and caution ids, checked against the rules once they are read; ``topics``:
-    anything else, free words)."""
+    anything else, free words). ``note`` (where or how we read the text) is kept apart, in
+    ``source_notes``: only the rule book page shows it, so a plan's sources (the JSON plan, the
+    results page, the summary, the PDF) stay as they were."""
     b["sources"] = {key: {"title": s["title"], "org": s["org"], "year": s.get("year"),
                           "url": s["url"], "kind": s["kind"],
                           "secondary": s["kind"] == "secondary_copy",
                           "covers": list(s.get("covers", [])), "topics": list(s.get("topics", []))}
                     for key, s in data.items()}
+    b["source_notes"] = {key: s["note"] for key, s in data.items() if "note" in s}
 
 
 def _build_options(catalog, b, cx):
@@ -912,7 +916,8 @@ def load_rulebook(root: str, overlay=None) -> RuleBook:
         if entry.on_book and rb is None:
             rb = RuleBook(decision=b["decision"], glossary=b["glossary"], meta=b["meta"],
                           sections=b["sections"], fields=b["fields"], options=b["options"],
-                          sources=b["sources"], placement=tuple(b["placement"]),
+                          sources=b["sources"], source_notes=b["source_notes"],
+                          placement=tuple(b["placement"]),
                           flags=b["flags"], flag_rules=tuple(b["flag_rules"]),
                           cautions=b["cautions"], caution_rules=tuple(b["caution_rules"]),
                           question_rules=tuple(b["question_rules"]), files=())

@@ -264,7 +264,7 @@ class RuleBook:
 
     def __init__(self, *, meta, sections, fields, options, sources, placement, flags,
                  flag_rules, cautions, caution_rules, question_rules, files, glossary,
-                 decision=None):
+                 decision=None, source_notes=None):
         self.meta = meta
         self.decision = decision          # rules/decision.yaml, checked (bonemets/decision.py)
         self.version = str(meta["version"])
@@ -275,6 +275,7 @@ class RuleBook:
         self.fields = fields
         self.options = options            # id -> dict (catalog entry), catalog order
         self.sources = sources            # key -> dict
+        self.source_notes = dict(source_notes or {})  # key -> where we read it (/rules only)
         self.placement = placement        # tuple of Rule
         self.flags = flags                # id -> dict
         self.flag_rules = flag_rules
