@@ -365,25 +365,11 @@ class RuleBook:
 # --------------------------------------------------------------------------------------------
 # Loading and validation
 # --------------------------------------------------------------------------------------------
-# Loading is bonemets/loader.py: one table with each rule file's schema and builder. The project's
-# own modules import from there; its older names stay importable from here (``from
-# bonemets.rules import load_rulebook`` and a few helpers), without an import cycle: the loader
-# imports this module.
-_LOADER_NAMES = frozenset({
-    "OPTION_FIELDS", "SOURCE_KINDS", "_read_yaml", "_expect", "_as_date", "_sources",
-    "_check_keys", "_text", "_compile_when", "_check_evidence",
-})
-
-
+# Loading is bonemets/loader.py: one table with each rule file's schema and builder. The app and
+# the tools load through ``load_rulebook`` here (the loader imports this module, so it is
+# imported when it is called: no import cycle).
 def load_rulebook(root: str, overlay=None) -> "RuleBook":
     """Read and validate every file under ``root`` (the ``rules/`` folder): see
     :func:`bonemets.loader.load_rulebook`. Raises RuleBookError."""
     from .loader import load_rulebook as load
     return load(root, overlay)
-
-
-def __getattr__(name: str):
-    if name in _LOADER_NAMES:
-        from . import loader
-        return getattr(loader, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -595,8 +595,8 @@ def test_no_english_rule_book_or_catalog_text_on_a_spanish_page(es_client, typic
 
 def test_only_titles_of_sources_and_language_names_are_marked_english(es_client, typical):
     """What a Spanish page marks lang="en" (so the checks above pass it by) is what is right to
-    leave in English: who published a source and its title, a source's key (whose tooltip is
-    the title), and the link to the English pages."""
+    leave in English: who published a source and its title, where we read it (its note, on
+    /rules), a source's key (whose tooltip is the title), and the link to the English pages."""
     pages = _spanish_pages(es_client, typical)
     for path, html in pages.items():
         for tag, a in page_language_text(html, "es")[1]:
