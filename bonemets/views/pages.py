@@ -320,4 +320,5 @@ def about():
 
 @bp.get("/healthz")
 def healthz():
-    return jsonify(status="ok", rules_version=rulebook().version)
+    # The version is the same in every language: no language is looked up for a load balancer.
+    return jsonify(status="ok", rules_version=current_app.extensions["bonemets"].version)
