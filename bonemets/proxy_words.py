@@ -43,10 +43,6 @@ def body(app: Flask, lang: str, code: int) -> str:
         return f"{_words(code)} {messages.NOTHING_STORED}\n\n{messages.PLEASE_NOTE} {rb.caveat}\n"
 
 
-def languages(app: Flask) -> list:
-    return list(app.config.get("LANGUAGES") or [app.config.get("BABEL_DEFAULT_LOCALE", "en")])
-
-
 def _quoted(text: str, where: str) -> str:
     """``text`` as an nginx quoted string. nginx reads ``$`` as the start of a variable and has
     no way to write it in a string, so a text with one is refused (naming it)."""
@@ -66,8 +62,7 @@ _HEADER = """\
 
 def nginx_words(app: Flask) -> str:
     """The text of deploy/nginx/bonemets-words.conf for this app's catalog and rule books."""
-    langs = languages(app)
-    default = app.config.get("BABEL_DEFAULT_LOCALE", langs[0])
+    langs, default = app.config["LANGUAGES"], app.config["BABEL_DEFAULT_LOCALE"]  # web.init_app
     out = [_HEADER, 'map "$arg_lang:$http_accept_language" $bonemets_lang {',
            f"    default {default};"]
     out += [f'    "~^{lang}:" {lang};' for lang in langs]
@@ -85,5 +80,4 @@ def nginx_words(app: Flask) -> str:
 def gunicorn_words(app: Flask) -> dict:
     """code -> the answer gunicorn gives for it (bonemets/serving.py), in the app's default
     language: every code gunicorn's workers answer themselves (gunicorn/workers/base.py)."""
-    lang = app.config.get("BABEL_DEFAULT_LOCALE", "en")
-    return {code: body(app, lang, code) for code in GUNICORN_CODES}
+    return {code: body(app, app.config["BABEL_DEFAULT_LOCALE"], code) for code in GUNICORN_CODES}
