@@ -185,6 +185,8 @@ WORDING_STRINGS = {
         "pdf.Busy's reason, for the log: the page says messages.HTTP_ERRORS[503]",
     ("bonemets/fragments.py", "once({}): only ids, words, numbers, flags and tuples of them"):
         "a TypeError for developers",
+    ("bonemets/templating.py", "install the template environment before app.jinja_env"):
+        "a RuntimeError for developers (the app's set-up order)",
     ("bonemets/web.py", "/* Made from rules/questionnaire.yaml (only_if) by bonemets/web.py. */"):
         "the comment at the top of /followup.css",
     ("bonemets/proxy_words.py", "# Made by `flask --app app deploy nginx-words`"):
