@@ -62,6 +62,18 @@ def answer_rows(rb: RuleBook, answers: dict) -> list:
     return rows
 
 
+def sentence(text) -> str:
+    """Text ending in exactly one full stop (or its own ? or !): never "..", never none (the
+    templates' ``sentence`` filter)."""
+    t = str(text).rstrip()
+    return t if t.endswith((".", "?", "!", "…")) else t + "."
+
+
+def said_sentence(said_list: list) -> str:
+    """What the person said, as the sentence after "Because you said:" ("" for nothing)."""
+    return sentence(msg.SAID_JOIN.join(said_list)) if said_list else ""
+
+
 def said(rb: RuleBook, facts: list) -> list:
     """A reason's facts (the answers that triggered it) in plain words."""
     out = []
@@ -148,8 +160,11 @@ def describe(rb: RuleBook, condition) -> str:
 # What an output shows
 # --------------------------------------------------------------------------------------------
 def reason_view(rb: RuleBook, r) -> dict:
+    """A reason: ``said`` the answers behind it in plain words, ``said_text`` them as one
+    sentence."""
+    s = said(rb, r.facts)
     return {"rule": r.rule, "group": r.group, "text": r.text, "sources": r.sources,
-            "said": said(rb, r.facts)}
+            "said": s, "said_text": said_sentence(s)}
 
 
 def option_card(rb: RuleBook, o, lead_order: dict | None = None) -> dict:
@@ -246,6 +261,7 @@ def red_flag_view(rb: RuleBook, f) -> dict:
     view = {"id": f.id, "urgency": f.urgency, "heading": rb.meta["urgency"][f.urgency]["heading"],
             "title": f.title, "action": f.action, "sources": f.sources,
             "rule": f.reasons[0].rule, "said": [s for r in f.reasons for s in said(rb, r.facts)]}
+    view["said_text"] = said_sentence(view["said"])
     # the flag's rule book words as plain values, its part's key (bonemets/fragments.py): what
     # the person said is not part of it
     view["key"] = (f.id, f.urgency, view["heading"], f.title, f.action)

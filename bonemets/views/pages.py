@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import ServiceUnavailable
 from wtforms.validators import ValidationError
 
-from .. import fragments, pdf_pool
+from .. import fragments, pdf_pool, present
 from ..present import unsure_values
 from . import carry
 from .common import (answers_gone, cached_page, csrf_failed, form_class, keep_answers, kept_form,
@@ -57,11 +57,7 @@ def _emergency():
             "answers_kept": carry.present(), "answers_hours": max(1, carry.max_age() // 3600)}
 
 
-@bp.app_template_filter("sentence")
-def sentence(text) -> str:
-    """Text ending in exactly one full stop (or its own ? or !): never "..", never none."""
-    t = str(text).rstrip()
-    return t if t.endswith((".", "?", "!", "…")) else t + "."
+bp.add_app_template_filter(present.sentence, "sentence")
 
 
 # Answer-independent parts of a page (option cards' catalog parts), rendered once per process.
