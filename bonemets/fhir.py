@@ -631,9 +631,12 @@ class FhirBook:
 # --------------------------------------------------------------------------------------------
 def operation_outcome(problems: list) -> dict:
     """``problems``: (FHIRPath expression, issue type code, plain message)."""
-    return {"resourceType": "OperationOutcome", "issue": [
-        {"severity": "error", "code": code, "details": {"text": msg}, "diagnostics": msg,
-         "expression": [expr]} for expr, code, msg in problems]}
+    issues = []
+    for expr, code, text in problems:
+        text = writable(text)
+        issues.append({"severity": "error", "code": code, "details": {"text": text},
+                       "diagnostics": text, "expression": [writable(expr)]})
+    return {"resourceType": "OperationOutcome", "issue": issues}
 
 
 def answer_problems(problems: Mapping[str, Any], fields: Mapping[str, Any]) -> list:
@@ -655,15 +658,26 @@ def parse_json(data: bytes) -> tuple[Any, list]:
                        _p("not_json"))]
 
 
+def writable(text: str) -> str:
+    """``text`` as it can be written out (UTF-8, in JSON or HTML): a lone surrogate, which JSON's
+    ``\\ud800`` escapes allow but UTF-8 cannot hold, written as that escape. A problem may
+    quote what was sent (a linkId, a code, a resourceType)."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def plan_input(book: FhirBook, body: bytes) -> tuple[dict | None, list]:
-    """A QuestionnaireResponse body -> (clean answers, None) or (None, problems)."""
+    """A QuestionnaireResponse body -> (clean answers, None) or (None, problems), each problem's
+    words writable (``writable``: the import page and the OperationOutcome quote them)."""
     qr, problems = parse_json(body)
-    if problems:
-        return None, problems
-    raw, problems = book.read_response(qr)
-    if problems:
-        return None, problems
-    answers, errors = book.rb.validate_answers(raw)
-    if errors:
-        return None, answer_problems(errors, book.rb.fields)
-    return answers, []
+    if not problems:
+        raw, problems = book.read_response(qr)
+    if not problems:
+        answers, errors = book.rb.validate_answers(raw)
+        if not errors:
+            return answers, []
+        problems = answer_problems(errors, book.rb.fields)
+    return None, [(writable(expr), code, writable(text)) for expr, code, text in problems]

@@ -31,8 +31,12 @@ def book() -> FhirBook:
 
 
 def fhir_response(resource: dict, status: int = 200, download: str | None = None) -> Response:
-    r = Response(json.dumps(resource, ensure_ascii=False, indent=1 if download else None),
-                 status=status, mimetype=FHIR_JSON)
+    indent = 1 if download else None
+    try:
+        body = json.dumps(resource, ensure_ascii=False, indent=indent).encode("utf-8")
+    except UnicodeEncodeError:  # text UTF-8 cannot hold (a lone surrogate): JSON escapes it
+        body = json.dumps(resource, indent=indent).encode("ascii")
+    r = Response(body, status=status, mimetype=FHIR_JSON)
     if download:
         r.headers["Content-Disposition"] = f'attachment; filename="{download}"'
     return r

@@ -326,6 +326,10 @@ BAD = {
     "answer on a group": lambda b: _qr(b, [{"linkId": "section-cancer", "answer": [{"valueBoolean": True}]}]),
     "item not a list": lambda b: _qr(b, {"linkId": "calcium"}),
     "item without linkId": lambda b: _qr(b, [{"text": "hi"}]),
+    # a lone surrogate (JSON's \ud800 escape, which UTF-8 cannot hold) quoted back in a problem
+    "lone surrogate resourceType": lambda b: {"resourceType": "\ud800"},
+    "lone surrogate linkId": lambda b: _qr(b, [{"linkId": "\ud800"}]),
+    "lone surrogate code": lambda b: _qr(b, _one(b, "primary_cancer", valueCoding={"system": b.system, "code": "\ud800"})),
 }
 
 
