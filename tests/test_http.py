@@ -277,8 +277,11 @@ def test_rules_page_lists_every_rule_with_sources_and_date(client, rulebook):
             # shown under each option it places, each copy with its own id
             for oid in options:
                 assert html.count(f'id="{rule.id}--{oid}"') == 1, (rule.id, oid)
-        else:
-            assert html.count(f'id="{rule.id}"') == 1, rule.id
+        # every rule answers to its own id (the contract's "each rule anchored by its id": a
+        # rule of several options at its first copy, around the copy's own id)
+        assert html.count(f'id="{rule.id}"') == 1, rule.id
+    ids = re.findall(r' id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
     assert "If Places that hurt is" in html
     assert "Reviewed 2026-11-27" in html
     for key in rulebook.sources:

@@ -74,6 +74,14 @@ def rule_anchor(rule_id: str, option_id: str | None = None) -> str:
     return rule_id
 
 
+@bp.app_template_global("rule_home")
+def rule_home(rule_id: str) -> str | None:
+    """The option under which /rules shows a placement rule with its own id as well as its
+    copy's (the first of its options in catalog order): ``/rules#<rule id>`` finds every rule."""
+    placed = _placement_options().get(rule_id, ())
+    return next((oid for oid in rulebook().options if oid in placed), None)
+
+
 def _placement_options() -> dict:
     app = current_app._get_current_object()
     found = app.extensions.get("bonemets_rule_options")
