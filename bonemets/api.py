@@ -4,7 +4,6 @@ HTML page. Needs no CSRF token: it changes nothing on the server and accepts onl
 """
 from __future__ import annotations
 
-import json
 import weakref
 
 from flask import Blueprint, Flask, current_app, jsonify, request
@@ -13,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from . import fhir_web, language
 from . import messages as msg
 from .answers import BODY
-from .jsonprovider import PlanJSON
+from .jsonprovider import PlanJSON, read_json
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -26,10 +25,10 @@ def api_error(errors: dict, status: int = 400):
 def plan():
     if request.mimetype == "application/fhir+json":  # a QuestionnaireResponse (fhir_web.py)
         return fhir_web.api_plan()
-    if not request.is_json:
+    if request.mimetype != "application/json":  # the contract: only application/json
         return api_error({BODY: str(msg.API_PROBLEMS["not_json_type"])})
     try:
-        data = json.loads(request.get_data(cache=False) or b"")
+        data = read_json(request.get_data(cache=False))
     except (ValueError, RecursionError):
         return api_error({BODY: str(msg.API_PROBLEMS["not_json"])})
     rb = language.rulebook()  # the plan's texts in the request's language; ids never change

@@ -24,10 +24,10 @@ same mapping in Python (CDS Hooks prefetch), and the tests check both agree.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .jsonprovider import read_json
 from .rules import UNKNOWN, RuleBook, RuleBookError
 
 FHIR_VERSION = "4.0.1"
@@ -652,7 +652,7 @@ def answer_problems(problems: Mapping[str, Any], fields: Mapping[str, Any]) -> l
 def parse_json(data: bytes) -> tuple[Any, list]:
     """The parsed body, or problems when it is not JSON."""
     try:
-        return json.loads(data or b""), []
+        return read_json(data), []
     except (ValueError, RecursionError):
         return None, [("QuestionnaireResponse", "structure",
                        _p("not_json"))]

@@ -18,6 +18,7 @@ from wtforms.validators import ValidationError
 from . import cds, language
 from . import messages as msg
 from .fhir import FHIR_JSON, FhirBook, load_record_map, operation_outcome, plan_input
+from .jsonprovider import read_json
 
 bp = Blueprint("fhir", __name__)
 
@@ -168,7 +169,7 @@ def cds_service(service_id):
     if not request.is_json:
         return outcome([("request", "structure", str(msg.FHIR_PROBLEMS["hook_not_json"]))])
     try:
-        body = json.loads(request.get_data(cache=False) or b"")
+        body = read_json(request.get_data(cache=False))
     except (ValueError, RecursionError):
         return outcome([("request", "structure", str(msg.API_PROBLEMS["not_json"]))])
     problems = cds.check_request(body)

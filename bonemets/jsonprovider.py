@@ -1,16 +1,30 @@
 """Flask JSON provider using orjson for output: the API's plan is about 24 KB of JSON, and
 orjson encodes it several times faster than the standard library. Input is still parsed by the
-standard library, which reads integers of any size (so a huge pain score gets a clear field
-error instead of "not valid JSON")."""
+standard library (``read_json``), which reads integers of any size (so a huge pain score gets a
+clear field error instead of "not valid JSON")."""
 from __future__ import annotations
 
 import datetime as _dt
+import json
 from typing import Any
 
 import orjson
 from flask.json.provider import DefaultJSONProvider
 
 from .rules import outcome_dicts
+
+
+def _whole_number(digits: str):
+    """A JSON integer as Python reads it; one too long for Python to read (over 4,300 digits:
+    ``sys.get_int_max_str_digits``) stays its digits, so the answer's own check names the field
+    ("Enter a whole number from 0 to 10") instead of calling the body not JSON."""
+    return int(digits) if len(digits) <= 4000 else digits
+
+
+def read_json(data: bytes):
+    """A request body's JSON (the API, FHIR and CDS Hooks bodies); ValueError or RecursionError
+    when it is not JSON."""
+    return json.loads(data or b"", parse_int=_whole_number)
 
 
 class OrjsonProvider(DefaultJSONProvider):

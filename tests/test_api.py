@@ -78,11 +78,23 @@ def test_body_that_is_not_a_json_object(client, raw):
 
 
 @pytest.mark.parametrize("ctype", ["text/plain", "application/x-www-form-urlencoded",
-                                   "multipart/form-data; boundary=x"])
+                                   "multipart/form-data; boundary=x",
+                                   "application/vnd.api+json", "application/merge-patch+json"])
 def test_only_json_is_accepted(client, ctype):
+    # the contract: "accepts only application/json objects" (another +json type is not it)
     r = client.post("/api/plan", data=json.dumps({"primary_cancer": "breast"}), content_type=ctype)
     assert r.status_code == 400
     assert "_body" in r.get_json()["errors"]
+    r = client.post("/api/plan", data=json.dumps({"primary_cancer": "breast"}),
+                    content_type="application/json; charset=utf-8")
+    assert r.status_code == 200
+
+
+def test_a_number_too_long_for_python_is_the_fields_problem(client):
+    body = b'{"pain_score": ' + b"9" * 5001 + b"}"   # valid JSON; Python reads up to 4,300 digits
+    r = client.post("/api/plan", data=body, content_type="application/json")
+    assert r.status_code == 400
+    assert list(r.get_json()["errors"]) == ["pain_score"]
 
 
 def test_api_needs_no_csrf_token(csrf_client):

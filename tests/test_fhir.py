@@ -329,6 +329,8 @@ BAD = {
     # a lone surrogate (JSON's \ud800 escape, which UTF-8 cannot hold) quoted back in a problem
     "lone surrogate resourceType": lambda b: {"resourceType": "\ud800"},
     "lone surrogate linkId": lambda b: _qr(b, [{"linkId": "\ud800"}]),
+    "pain score too long for Python": lambda b: json.dumps(_qr(b, _one(b, "pain_score", valueInteger=1))).replace(
+        '"valueInteger": 1', '"valueInteger": ' + "9" * 5001).encode(),
     "lone surrogate code": lambda b: _qr(b, _one(b, "primary_cancer", valueCoding={"system": b.system, "code": "\ud800"})),
 }
 
