@@ -150,6 +150,17 @@ def test_cautions_merge_texts_from_several_rules(rulebook):
     assert c["rules"] == ["caution-radium-blood-counts", "caution-radionuclide-after-chemo"]
 
 
+@pytest.mark.parametrize("primary", ["breast", "lung", "kidney", "thyroid", "myeloma", "other"])
+def test_a_psma_scan_is_never_read_for_a_cancer_that_is_not_prostate(rulebook, primary):
+    # The form asks about a PSMA scan only for prostate cancer; a program may still send one.
+    # Lutetium-177-PSMA is a prostate cancer medicine: no other cancer is told its scan result
+    # decides it.
+    for scan in ("positive", "negative", "not_done", "unknown"):
+        plan = rulebook.plan({"primary_cancer": primary, "psma_scan": scan})
+        rules = {r for c in plan.option("lutetium_psma").cautions for r in c["rules"]}
+        assert not rules & {"caution-lutetium-psma-positive", "caution-lutetium-psma-scan"}, scan
+
+
 def test_plan_is_pure(rulebook, typical):
     before = copy.deepcopy(typical)
     a = rulebook.plan(typical).to_dict()
