@@ -1,5 +1,5 @@
-"""Error handling for every request: plain-language error pages, JSON errors under /api/, and a
-last resort that never shows a traceback and logs no answers.
+"""Error handling for every request: plain-language error pages, JSON errors under /api/,
+OperationOutcomes on the FHIR and CDS Hooks routes, and a last resort that never shows a traceback and logs no answers.
 
 An error page must render even for a broken request (a body too large, a bad form, a missing
 rule book entry): it uses only the rule book's caveat and version and the message catalog.
@@ -10,7 +10,7 @@ from flask import Flask, current_app, render_template, request
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import api, language
+from . import api, fhir_web, language
 from . import messages as msg
 
 
@@ -47,7 +47,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err):
-        if api.is_api_request():
+        if fhir_web.is_fhir_request():
+            response, code = fhir_web.http_error(err.code, msg.http_error(err.code, err.description)), err.code
+        elif api.is_api_request():
             response, code = api.http_error(err)
         else:
             response = app.make_response(error_page(err.code, msg.http_error(err.code, err.description)))
@@ -65,6 +67,8 @@ def init_app(app: Flask) -> None:
             raise err
         current_app.logger.error("Unhandled error on %s %s: %s", request.method, request.path,
                                  type(err).__name__)
+        if fhir_web.is_fhir_request():
+            return fhir_web.http_error(500, msg.http_error(500))
         if api.is_api_request():
             return api.crash()
         return error_page(500, msg.http_error(500))

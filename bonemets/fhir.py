@@ -629,14 +629,26 @@ class FhirBook:
 # --------------------------------------------------------------------------------------------
 # OperationOutcome
 # --------------------------------------------------------------------------------------------
-def operation_outcome(problems: list) -> dict:
-    """``problems``: (FHIRPath expression, issue type code, plain message)."""
+def operation_outcome(problems: list, caveat: str | None = None) -> dict:
+    """``problems``: (FHIRPath expression or None, issue type code, plain message); ``caveat``:
+    the rule book's caveat, last, as an information issue (every answer of the app carries it,
+    errors too, as the JSON API's errors do)."""
     issues = []
     for expr, code, text in problems:
         text = writable(text)
-        issues.append({"severity": "error", "code": code, "details": {"text": text},
-                       "diagnostics": text, "expression": [writable(expr)]})
+        issue = {"severity": "error", "code": code, "details": {"text": text}, "diagnostics": text}
+        if expr:
+            issue["expression"] = [writable(expr)]
+        issues.append(issue)
+    if caveat:
+        issues.append({"severity": "information", "code": "informational",
+                       "details": {"text": caveat}})
     return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+# The issue type (http://hl7.org/fhir/issue-type) of an HTTP error the framework answers.
+HTTP_ISSUE_TYPES = {400: "structure", 404: "not-found", 405: "not-supported", 413: "too-costly",
+                    415: "not-supported", 429: "throttled", 503: "transient"}
 
 
 def answer_problems(problems: Mapping[str, Any], fields: Mapping[str, Any]) -> list:

@@ -17,7 +17,8 @@ from wtforms.validators import ValidationError
 
 from . import cds, language
 from . import messages as msg
-from .fhir import FHIR_JSON, FhirBook, load_record_map, operation_outcome, plan_input
+from .fhir import (FHIR_JSON, HTTP_ISSUE_TYPES, FhirBook, load_record_map, operation_outcome,
+                   plan_input)
 from .jsonprovider import read_json
 
 bp = Blueprint("fhir", __name__)
@@ -44,7 +45,21 @@ def fhir_response(resource: dict, status: int = 200, download: str | None = None
 
 
 def outcome(problems: list, status: int = 400) -> Response:
-    return fhir_response(operation_outcome(problems), status)
+    return fhir_response(operation_outcome(problems, caveat=language.rulebook().caveat), status)
+
+
+def is_fhir_request() -> bool:
+    """A request whose errors are OperationOutcomes: the FHIR and CDS Hooks routes, and a
+    QuestionnaireResponse sent to the JSON API."""
+    path = request.path
+    return (path.startswith(("/fhir/", "/cds-services")) or
+            (path.startswith("/api/") and request.mimetype == FHIR_JSON))
+
+
+def http_error(code: int, words: str) -> Response:
+    """An HTTP error the framework raises (404, 405, 413...) on a FHIR or CDS Hooks route."""
+    return outcome([(None, HTTP_ISSUE_TYPES.get(code, "processing" if code < 500 else "exception"),
+                     words)], code)
 
 
 # --------------------------------------------------------------------------------------------

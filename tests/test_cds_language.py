@@ -158,4 +158,6 @@ def test_a_bad_hook_request_is_answered_in_the_callers_language(client):
     en_texts = [i["details"]["text"] for i in en.get_json()["issue"]]
     assert "Este servicio solo responde al hook 'patient-view'." in es_texts
     assert "This service answers the 'patient-view' hook only." in en_texts
-    assert len(es_texts) == len(en_texts) == 3
+    assert len(es_texts) == len(en_texts) == 4  # three problems, then the caveat
+    assert es.get_json()["issue"][-1]["severity"] == "information"
+    assert es_texts[-1] != en_texts[-1]  # the caveat in each language

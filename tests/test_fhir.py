@@ -344,7 +344,10 @@ def test_bad_fhir_gets_400_with_an_operation_outcome(client, book, case):
     assert r.mimetype == FHIR
     oo = r.get_json()
     OperationOutcome.model_validate(oo)
-    assert oo["issue"] and all(i["severity"] == "error" and i["details"]["text"] for i in oo["issue"])
+    *errors, caveat = oo["issue"]
+    assert errors and all(i["severity"] == "error" and i["details"]["text"] for i in errors)
+    # the caveat, as on every answer (the JSON API's errors carry it too)
+    assert caveat["severity"] == "information" and caveat["details"]["text"] == book.rb.caveat
     # the import page says the same, keeps what was pasted, and stores nothing
     r = client.post("/questionnaire/import", data={"response": data.decode()})
     assert r.status_code == 400
@@ -377,6 +380,26 @@ def test_a_response_to_an_older_version_is_read(client, book, typical):
 def test_operation_outcome_shape():
     oo = operation_outcome([("x", "invalid", "Plain words.")])
     OperationOutcome.model_validate(oo)
+    OperationOutcome.model_validate(operation_outcome([(None, "not-found", "Gone.")], caveat="Ask."))
+
+
+@pytest.mark.parametrize("method, path, kw, status", [
+    ("get", "/fhir/Questionnaire/other", {}, 404),
+    ("post", "/fhir/Questionnaire", {}, 405),
+    ("get", "/fhir/nothing-here", {}, 404),
+    ("get", "/cds-services/bonemets-options", {}, 405),
+    ("post", "/cds-services/bonemets-options", dict(data=b"x" * 70000, content_type="application/json"), 413),
+    ("post", "/api/plan", dict(data=b"x" * 70000, content_type=FHIR), 413),
+])
+def test_the_frameworks_own_errors_on_fhir_routes_are_operation_outcomes(client, rulebook, method, path, kw, status):
+    """A 404, 405 or 413 that Flask raises before any FHIR view runs is an OperationOutcome too,
+    with the HTTP headers it needs (Allow on a 405) and the caveat."""
+    r = getattr(client, method)(path, **kw)
+    assert r.status_code == status and r.mimetype == FHIR
+    oo = r.get_json()
+    OperationOutcome.model_validate(oo)
+    assert oo["issue"][0]["severity"] == "error" and oo["issue"][-1]["details"]["text"] == rulebook.caveat
+    assert (status != 405) or r.headers["Allow"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -393,6 +393,15 @@ def test_a_crash_logs_no_answers(monkeypatch, caplog):
     r = client.post("/api/plan", json=json_answers(ANSWERS))
     assert r.status_code == 500 and r.get_json()["caveat"] and r.get_json()["errors"]
     assert "castration_resistant" not in r.get_data(as_text=True)
+    # a QuestionnaireResponse: an OperationOutcome with the caveat, no answers in it
+    import datetime as _dt
+    clean, _ = rb.validate_answers(json_answers(ANSWERS))
+    qr = app.extensions["bonemets_fhir"].response(clean, _dt.datetime(2026, 12, 2, 12, 0))
+    r = client.post("/api/plan", json=qr, headers={"Content-Type": "application/fhir+json"})
+    assert r.status_code == 500 and r.mimetype == "application/fhir+json"
+    assert r.get_json()["resourceType"] == "OperationOutcome"
+    assert r.get_json()["issue"][-1]["details"]["text"] == rb.caveat
+    assert "castration_resistant" not in r.get_data(as_text=True)
     assert any("KeyError" in rec.getMessage() for rec in caplog.records), "the crash is logged"
     assert "castration_resistant" not in caplog.text
     assert not re.search(rf"pain\D{{0,20}}{PAIN_SCORE}", caplog.text)
