@@ -37,8 +37,19 @@ API_PROBLEMS = {
 }
 
 
+# Control characters (a NUL, an escape) that a page must not echo back as they came: an HTML
+# page may not hold them (browsers show U+FFFD for a NUL); tab and newline are kept.
+_CONTROLS = {c: "\ufffd" for c in [*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f]}
+
+
+def echoed(text: str) -> str:
+    """What a person sent, as a page may show it back: control characters as U+FFFD."""
+    return text.translate(_CONTROLS)
+
+
 def form_problem(problem: Problem, field) -> str:
-    return str(FORM_PROBLEMS[problem.code]) % {**problem.params, "label": field.label}
+    params = {k: echoed(v) if isinstance(v, str) else v for k, v in problem.params.items()}
+    return str(FORM_PROBLEMS[problem.code]) % {**params, "label": field.label}
 
 
 def api_problem(problem: Problem, field=None) -> str:

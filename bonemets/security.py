@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, abort, current_app, render_template, request
+from urllib.parse import parse_qsl
+
+from flask import Flask, Request, abort, current_app, render_template, request
 from flask.globals import request_ctx
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.formparser import FormDataParser
 
 from . import messages as msg
 
@@ -200,7 +203,25 @@ def _carried_text_answers() -> list:
     return [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
 
 
+class FormParser(FormDataParser):
+    """Werkzeug's form parser, but a url-encoded body with a byte that is not UTF-8 is read
+    with that byte replaced (U+FFFD), as Werkzeug reads a multipart body and a %-escaped byte:
+    Werkzeug's own drops the whole form, so every answer and the CSRF token were lost and the
+    page said the form had been open too long. Now the one bad answer is named and the rest
+    kept (tests/test_security.py)."""
+
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):
+        items = parse_qsl(stream.read().decode("utf-8", "replace"), keep_blank_values=True,
+                          errors="werkzeug.url_quote")
+        return stream, self.cls(items), self.cls()
+
+
+class FormRequest(Request):
+    form_data_parser_class = FormParser
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = FormRequest
     app.wsgi_app = ReadErrorsAreBadRequests(app.wsgi_app)
     app.session_interface = FormSessionInterface()
 

@@ -15,6 +15,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from flask_wtf.csrf import generate_csrf
 
 from . import api, errors, fragments, i18n, iconarray, language, present, templating, translations
+from . import messages as msg
 from .forms import build_form_class
 from .jsonprovider import OrjsonProvider
 from .rules import RuleBook
@@ -49,7 +50,7 @@ def language_switch(current: str, languages, repost: bool = True) -> list:
     pairs: list = []
     if post and repost:
         try:
-            pairs = [(SWITCH_PREFIX + k, v) for k, vs in request.form.lists()
+            pairs = [(SWITCH_PREFIX + k, msg.echoed(v)) for k, vs in request.form.lists()
                      if k != "csrf_token" for v in vs]
         except Exception:  # noqa: BLE001 - an unreadable body: offer the start page instead
             repost = False

@@ -421,3 +421,29 @@ def test_proxy_fix_makes_https_known(monkeypatch):
     app = create_app({"TESTING": True, "SECRET_KEY": "x"})
     r = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"})
     assert "Strict-Transport-Security" in r.headers
+
+
+# --------------------------------------------------------------------------------------------
+# A form body with a byte that is not UTF-8, or a control character
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", [b"bre\xffast", b"bre\x00ast", b"bre%00ast", b"bre%FFast"])
+def test_a_bad_byte_in_a_form_names_its_answer_and_keeps_the_rest(csrf_app, bad):
+    """Browsers %-escape what they send; a raw byte that is not UTF-8 (another client) made
+    Werkzeug drop the whole form: every answer and the CSRF token were lost and the page said
+    the form had been open too long. Now that answer is named and the rest kept, and no
+    control character is echoed into the page."""
+    from urllib.parse import quote
+    client = csrf_app.test_client()
+    token = Page(client.get("/questionnaire").get_data(as_text=True)).token()
+    body = (f"csrf_token={quote(token)}&calcium=high&bone_sites=spine&bone_sites=ribs&"
+            "primary_cancer=").encode() + bad
+    r = client.post("/plan", data=body, content_type="application/x-www-form-urlencoded")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    page = Page(html)
+    assert 'href="#primary_cancer-0"' in html          # the error summary names the answer
+    kept = dict((n, v) for n, v in submitted(page.form("/plan")) if n in ("calcium",))
+    assert kept == {"calcium": "high"}
+    assert {v for n, v in submitted(page.form("/plan")) if n == "bone_sites"} == {"spine", "ribs"}
+    assert "\x00" not in html
+    assert "open for a long time" not in html
