@@ -249,3 +249,27 @@ def test_priorities_never_change_which_options_are_listed(rulebook, typical):
         plan = rulebook.plan({**typical, "priorities": [p]})
         assert [(o.id, o.group) for o in plan.options] == base, p
     assert not any("priorities" in m.field for r in rulebook.placement for m in r.when.matchers)
+
+
+@pytest.mark.parametrize("activity", ["fully_active", "light_activity"])
+@pytest.mark.parametrize("damage", [[], ["fractured"], ["fracture_risk"]])
+def test_no_years_of_control_when_the_team_said_weeks(rulebook, activity, damage):
+    # Evidence pack 1C rule 14: with weeks to live, major surgery is not usually offered; the
+    # kidney single-metastasis reason ("may give years of control") must not be given then.
+    answers = {"primary_cancer": "kidney", "site_count": "one", "organ_spread": "no",
+               "activity_level": activity, "outlook": "weeks", "bone_damage": damage}
+    rules = [r.rule for r in rulebook.plan(answers).option("surgery").reasons]
+    assert "surgery-single-metastasis-kidney" not in rules
+    answers["outlook"] = "months"
+    if not damage:
+        assert "surgery-single-metastasis-kidney" in [
+            r.rule for r in rulebook.plan(answers).option("surgery").reasons]
+
+
+@pytest.mark.parametrize("damage", ["spine_collapse", "spine_unstable", "near_spinal_cord"])
+def test_repeat_radiation_to_a_damaged_spine_names_the_stability_check(rulebook, damage):
+    # Evidence pack 1B: spine stability and the need for surgery are checked first; as for a
+    # first course of radiation.
+    plan = rulebook.plan({"bone_damage": [damage], "prior_radiation_same_site": "over_month",
+                          "pain_control": "partly_controlled"})
+    assert "spine_stability_check" in {c["id"] for c in plan.option("re_irradiation").cautions}
