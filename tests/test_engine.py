@@ -273,3 +273,15 @@ def test_repeat_radiation_to_a_damaged_spine_names_the_stability_check(rulebook,
     plan = rulebook.plan({"bone_damage": [damage], "prior_radiation_same_site": "over_month",
                           "pain_control": "partly_controlled"})
     assert "spine_stability_check" in {c["id"] for c in plan.option("re_irradiation").cautions}
+
+
+@pytest.mark.parametrize("sites", [None, ["ribs"], ["other"], ["unknown"], ["femur"], ["spine", "ribs"]])
+def test_pain_worse_on_moving_is_a_warning_wherever_it_is(rulebook, sites):
+    # Evidence pack 2, tier 2: bone pain worse when standing or walking may mean a bone about to
+    # break; the pack sets no limit on where. (Before: only femur, pelvis, humerus or spine.)
+    answers = {"pain_with_movement": "yes"}
+    if sites is not None:
+        answers["bone_sites"] = sites
+    assert "impending_fracture" in {f.id for f in rulebook.plan(answers).red_flags}
+    answers["pain_with_movement"] = "no"
+    assert "impending_fracture" not in {f.id for f in rulebook.plan(answers).red_flags}
